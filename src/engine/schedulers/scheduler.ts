@@ -1,0 +1,54 @@
+import type { TorchGenerator } from '../random/torch-generator.ts';
+
+/** Names users pick schedulers by (CLI `--scheduler`, the bot's `scheduler` option). */
+export const SCHEDULER_NAMES = [
+  'ddim',
+  'ddpm',
+  'pndm',
+  'lms',
+  'euler',
+  'euler-a',
+  'heun',
+  'dpm++2m',
+  'dpm++2m-karras',
+  'unipc',
+  'lcm',
+] as const;
+export type SchedulerName = (typeof SCHEDULER_NAMES)[number];
+
+export type PredictionType = 'epsilon' | 'v_prediction' | 'sample';
+
+/**
+ * A model's `scheduler/scheduler_config.json` as diffusers writes it (snake_case keys). Each
+ * scheduler reads the keys its diffusers class accepts and falls back to that class's own
+ * defaults for absent ones, which is what `SchedulerClass.from_config(config)` does.
+ */
+export type RawSchedulerConfig = Readonly<Record<string, unknown>>;
+
+export interface SchedulerStepOutput {
+  /** x_{t-1}: the latents to feed the next step. */
+  prevSample: Float32Array;
+  /**
+   * The scheduler's current estimate of the clean latents (x_0), used for cheap previews.
+   * Schedulers that do not compute it in diffusers derive it from the model output.
+   */
+  predOriginalSample: Float32Array;
+}
+
+/**
+ * One diffusers scheduler. Instances are stateful (multistep history, step index) and belong to
+ * one generation: call `setTimesteps` once, then `scaleModelInput` and `step` once for each entry
+ * of `timesteps`, in order. Arrays are flat row-major latents of any batch size.
+ */
+export interface Scheduler {
+  readonly name: SchedulerName;
+  /** Timesteps to run the UNet at, after `setTimesteps`; may repeat (Heun, PNDM). */
+  readonly timesteps: readonly number[];
+  /** Standard deviation of the initial noise: the initial latents are `randn * initNoiseSigma`. */
+  readonly initNoiseSigma: number;
+  setTimesteps(numInferenceSteps: number): void;
+  scaleModelInput(sample: Float32Array, timestep: number): Float32Array;
+  step(modelOutput: Float32Array, timestep: number, sample: Float32Array, generator: TorchGenerator): SchedulerStepOutput;
+}
+
+export type SchedulerFactory = (config: RawSchedulerConfig) => Scheduler;
