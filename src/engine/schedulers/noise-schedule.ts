@@ -41,13 +41,16 @@ export function makeBetas(config: BaseSchedulerConfig): Float64Array {
   return Float64Array.from(betas, Math.fround);
 }
 
-/** `alphas_cumprod = cumprod(1 - betas)`, rounded to float32 per element as torch stores it. */
+/**
+ * `alphas_cumprod = cumprod(1 - betas)`. torch's CPU cumprod keeps the running product in double
+ * (`acc_type<float, false>`) and only rounds each stored element to float32.
+ */
 export function makeAlphasCumprod(betas: Float64Array): Float64Array {
   const out = new Float64Array(betas.length);
   let product = 1;
   for (let i = 0; i < betas.length; i++) {
-    product = Math.fround(product * Math.fround(1 - betas[i]!));
-    out[i] = product;
+    product *= Math.fround(1 - betas[i]!);
+    out[i] = Math.fround(product);
   }
   return out;
 }
@@ -71,10 +74,12 @@ export function spacedTimesteps(config: BaseSchedulerConfig, numInferenceSteps: 
       return Array.from({ length: numInferenceSteps }, (_, i) => i * ratio + config.steps_offset).reverse();
     }
     case 'trailing': {
+      // np.arange(n, 0, -ratio) exactly as numpy builds it: ceil(n / ratio) values n + i * delta with
+      // delta = (n - ratio) - n. Accumulating t -= ratio instead drifts, and can add a step at ~0.
       const ratio = n / numInferenceSteps;
-      const out: number[] = [];
-      for (let t = n; t > 0; t -= ratio) out.push(roundHalfEven(t) - 1);
-      return out;
+      const count = Math.ceil((0 - n) / -ratio);
+      const delta = n - ratio - n;
+      return Array.from({ length: count }, (_, i) => roundHalfEven(n + i * delta) - 1);
     }
     default:
       throw new Error(`scheduler_config.json: unsupported timestep_spacing "${String(config.timestep_spacing)}"`);

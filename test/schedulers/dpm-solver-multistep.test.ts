@@ -1,0 +1,147 @@
+import { describe, expect, it } from 'vitest';
+import {
+  createDPMSolverMultistepKarrasScheduler,
+  createDPMSolverMultistepScheduler,
+  DPM_SOLVER_MULTISTEP_DEFAULTS,
+  DPMSolverMultistepScheduler,
+} from '../../src/engine/schedulers/dpm-solver-multistep.ts';
+import { sigmaToAlphaSigmaT } from '../../src/engine/schedulers/sigma-math.ts';
+import {
+  diffusersFullLoop,
+  expectScheduleMatches,
+  expectValidRun,
+  referenceCase,
+  runRecipe,
+  stepMillis,
+  tanhModel,
+  trajectoryDifference,
+  trajectoryError,
+  vPredictionModel,
+} from './helpers.ts';
+
+const factories = {
+  'dpm++2m': createDPMSolverMultistepScheduler,
+  'dpm++2m-karras': createDPMSolverMultistepKarrasScheduler,
+} as const;
+
+/** (alpha_t, sigma_t) the scheduler uses at call i: from its own (possibly Karras) sigma, not the rounded timestep. */
+const ownAlphaSigma = (scheduler: DPMSolverMultistepScheduler) => (_t: number, i: number) => {
+  const { alphaT, sigmaT } = sigmaToAlphaSigmaT(scheduler.sigmas[i]!);
+  return { alpha: alphaT, sigma: sigmaT };
+};
+
+/** Positions where the schedule repeats a timestep: Karras sigmas near sigma_min round to the same t in diffusers too. */
+const repeatsOf = (timesteps: readonly number[]) => timesteps.flatMap((t, i) => (i > 0 && t === timesteps[i - 1] ? [i] : []));
+
+describe.each(Object.entries(factories))('%s matches diffusers 0.32 DPMSolverMultistepScheduler', (key, create) => {
+  const { ref, rawConfig } = referenceCase(key);
+
+  it('builds the reference timesteps and sigmas', () => {
+    const scheduler = create(rawConfig);
+    scheduler.setTimesteps(10);
+    expectScheduleMatches(scheduler, ref);
+    expect(scheduler.name).toBe(key);
+  });
+
+  it('reproduces the reference trajectory within 1e-4 relative', () => {
+    const error = trajectoryError(runRecipe(create(rawConfig)), ref);
+    expect(error.latents).toBeLessThan(1e-4);
+    expect(error.scaledInputs).toBeLessThan(1e-4);
+  });
+
+  it('a v-prediction model equivalent to the epsilon model gives the same trajectory', () => {
+    const eps = runRecipe(create(rawConfig));
+    const scheduler = create({ ...rawConfig, prediction_type: 'v_prediction' }) as DPMSolverMultistepScheduler;
+    const v = runRecipe(scheduler, { model: vPredictionModel(tanhModel, ownAlphaSigma(scheduler)) });
+    expect(trajectoryDifference(v, eps)).toBeLessThan(1e-4);
+  });
+
+  it.each([1, 2, 7, 25, 50, 150])('runs %i steps', (steps) => {
+    const probe = create(rawConfig);
+    probe.setTimesteps(steps);
+    expectValidRun(create(rawConfig), steps, { repeats: repeatsOf(probe.timesteps) });
+  });
+
+  it('steps a 1x4x64x64 latent in about a millisecond or less', () => {
+    // Typically well under 1 ms; the bound leaves room for slow CI machines.
+    expect(stepMillis(create(rawConfig))).toBeLessThan(5);
+  });
+
+  it('restarts cleanly when setTimesteps is called again', () => {
+    const scheduler = create(rawConfig);
+    const first = runRecipe(scheduler);
+    expect(trajectoryDifference(runRecipe(scheduler), first)).toBe(0);
+  });
+});
+
+describe('DPMSolverMultistepScheduler config handling', () => {
+  const { rawConfig } = referenceCase('dpm++2m');
+
+  it('takes its own defaults for keys the config leaves out (from_config)', () => {
+    const fromSd = new DPMSolverMultistepScheduler(rawConfig);
+    expect(fromSd.config.timestep_spacing).toBe('linspace');
+    expect(fromSd.config.use_karras_sigmas).toBe(false);
+    expect(fromSd.config.final_sigmas_type).toBe('zero');
+    expect(new DPMSolverMultistepScheduler({}).config).toEqual(DPM_SOLVER_MULTISTEP_DEFAULTS);
+    // The -karras name forces Karras sigmas whatever the model config says.
+    const karras = createDPMSolverMultistepKarrasScheduler({ ...rawConfig, use_karras_sigmas: false }) as DPMSolverMultistepScheduler;
+    expect(karras.config.use_karras_sigmas).toBe(true);
+  });
+
+  // Expected values from diffusers' tests/schedulers/test_scheduler_dpm_multi.py (full_loop).
+  const unitConfig = {
+    num_train_timesteps: 1000,
+    beta_start: 0.0001,
+    beta_end: 0.02,
+    beta_schedule: 'linear',
+    solver_order: 2,
+    prediction_type: 'epsilon',
+    algorithm_type: 'dpmsolver++',
+    solver_type: 'midpoint',
+    lower_order_final: false,
+    final_sigmas_type: 'sigma_min',
+  };
+  it.each([
+    [{}, 0.3301],
+    [{ prediction_type: 'v_prediction' }, 0.2251],
+    [{ prediction_type: 'v_prediction', use_karras_sigmas: true }, 0.2096],
+  ])('matches diffusers unit-test full loop %o', (extra, mean) => {
+    const result = diffusersFullLoop(createDPMSolverMultistepScheduler({ ...unitConfig, ...extra }), 10);
+    expect(Math.abs(result.mean - mean)).toBeLessThan(1e-3);
+  });
+
+  it('runs every algorithm type, solver type and order without NaN', () => {
+    for (const algorithm_type of ['dpmsolver++', 'dpmsolver', 'sde-dpmsolver++', 'sde-dpmsolver']) {
+      for (const solver_type of ['midpoint', 'heun']) {
+        for (const solver_order of algorithm_type.startsWith('sde-') ? [1, 2] : [1, 2, 3]) {
+          for (const prediction_type of ['epsilon', 'sample', 'v_prediction']) {
+            const config = { ...unitConfig, algorithm_type, solver_type, solver_order, prediction_type };
+            const result = diffusersFullLoop(createDPMSolverMultistepScheduler(config), 10);
+            expect(Number.isFinite(result.mean)).toBe(true);
+          }
+        }
+      }
+    }
+  });
+
+  it('trailing / leading spacing and zero-SNR rescale run', () => {
+    expectValidRun(createDPMSolverMultistepScheduler({ ...rawConfig, timestep_spacing: 'trailing' }), 25);
+    expectValidRun(createDPMSolverMultistepScheduler({ ...rawConfig, timestep_spacing: 'leading', steps_offset: 1 }), 25);
+    expectValidRun(
+      createDPMSolverMultistepScheduler({ ...rawConfig, rescale_betas_zero_snr: true, timestep_spacing: 'trailing', prediction_type: 'v_prediction' }),
+      25,
+    );
+  });
+
+  it('rejects invalid configs with clear errors', () => {
+    expect(() => createDPMSolverMultistepScheduler({ beta_schedule: 'foo' })).toThrow(/beta_schedule "foo"/);
+    expect(() => createDPMSolverMultistepScheduler({ prediction_type: 'flow_prediction' })).toThrow(/prediction_type/);
+    expect(() => createDPMSolverMultistepScheduler({ algorithm_type: 'magic' })).toThrow(/algorithm_type "magic"/);
+    expect(() => createDPMSolverMultistepScheduler({ solver_type: 'rk4' })).toThrow(/solver_type "rk4"/);
+    expect(() => createDPMSolverMultistepScheduler({ final_sigmas_type: 'one' })).toThrow(/final_sigmas_type "one"/);
+    expect(() => createDPMSolverMultistepScheduler({ algorithm_type: 'dpmsolver' })).toThrow(/sigma_min/);
+    expect(() => createDPMSolverMultistepScheduler({ solver_order: 4 })).toThrow(/solver_order/);
+    expect(() => createDPMSolverMultistepScheduler({ use_lu_lambdas: true })).toThrow(/use_lu_lambdas/);
+    expect(() => createDPMSolverMultistepScheduler({ thresholding: true })).toThrow(/thresholding/);
+  });
+});

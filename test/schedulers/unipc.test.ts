@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { createUniPCScheduler, UNIPC_DEFAULTS, UniPCMultistepScheduler } from '../../src/engine/schedulers/unipc.ts';
+import { sigmaToAlphaSigmaT } from '../../src/engine/schedulers/sigma-math.ts';
+import {
+  diffusersFullLoop,
+  expectScheduleMatches,
+  expectValidRun,
+  referenceCase,
+  runRecipe,
+  stepMillis,
+  tanhModel,
+  trajectoryDifference,
+  trajectoryError,
+  vPredictionModel,
+} from './helpers.ts';
+
+const { ref, rawConfig } = referenceCase('unipc');
+
+/** (alpha_t, sigma_t) the scheduler uses at call i: from its own (possibly Karras) sigma, not the rounded timestep. */
+const ownAlphaSigma = (scheduler: UniPCMultistepScheduler) => (_t: number, i: number) => {
+  const { alphaT, sigmaT } = sigmaToAlphaSigmaT(scheduler.sigmas[i]!);
+  return { alpha: alphaT, sigma: sigmaT };
+};
+
+describe('UniPCMultistepScheduler matches diffusers 0.32 UniPCMultistepScheduler', () => {
+  it('builds the reference timesteps and sigmas', () => {
+    const scheduler = createUniPCScheduler(rawConfig);
+    scheduler.setTimesteps(10);
+    expectScheduleMatches(scheduler, ref);
+    expect(scheduler.name).toBe('unipc');
+  });
+
+  it('reproduces the reference trajectory within 1e-4 relative', () => {
+    const error = trajectoryError(runRecipe(createUniPCScheduler(rawConfig)), ref);
+    expect(error.latents).toBeLessThan(1e-4);
+    expect(error.scaledInputs).toBeLessThan(1e-4);
+  });
+
+  it('takes its own defaults for keys the config leaves out (from_config)', () => {
+    const fromSd = new UniPCMultistepScheduler(rawConfig);
+    expect(fromSd.config.timestep_spacing).toBe('linspace');
+    expect(fromSd.config.solver_type).toBe('bh2');
+    expect(fromSd.config.disable_corrector).toEqual([]);
+    expect(new UniPCMultistepScheduler({}).config).toEqual(UNIPC_DEFAULTS);
+  });
+
+  // Expected values from diffusers' tests/schedulers/test_scheduler_unipc.py (full_loop).
+  const unitConfig = { num_train_timesteps: 1000, beta_start: 0.0001, beta_end: 0.02, beta_schedule: 'linear', solver_order: 2, solver_type: 'bh2', final_sigmas_type: 'sigma_min' };
+  it.each([
+    [{}, 0.2464],
+    [{ use_karras_sigmas: true }, 0.2925],
+    [{ prediction_type: 'v_prediction' }, 0.1014],
+    [{ prediction_type: 'v_prediction', use_karras_sigmas: true }, 0.1966],
+  ])('matches diffusers unit-test full loop %o', (extra, mean) => {
+    const result = diffusersFullLoop(createUniPCScheduler({ ...unitConfig, ...extra }), 10);
+    expect(Math.abs(result.mean - mean)).toBeLessThan(1e-3);
+  });
+
+  it.each([false, true])('a v-prediction model equivalent to the epsilon model gives the same trajectory (karras %s)', (karras) => {
+    const config = { ...rawConfig, use_karras_sigmas: karras };
+    const eps = runRecipe(createUniPCScheduler(config));
+    const scheduler = new UniPCMultistepScheduler({ ...config, prediction_type: 'v_prediction' });
+    const v = runRecipe(scheduler, { model: vPredictionModel(tanhModel, ownAlphaSigma(scheduler)) });
+    expect(trajectoryDifference(v, eps)).toBeLessThan(1e-4);
+  });
+
+  it('runs every solver type, order and prediction type without NaN', () => {
+    for (const solver_type of ['bh1', 'bh2']) {
+      for (const solver_order of [1, 2, 3]) {
+        for (const prediction_type of ['epsilon', 'sample', 'v_prediction']) {
+          for (const predict_x0 of [true, false]) {
+            const config = { ...unitConfig, solver_type, solver_order, prediction_type, predict_x0 };
+            expect(Number.isFinite(diffusersFullLoop(createUniPCScheduler(config), 10).mean)).toBe(true);
+          }
+        }
+      }
+    }
+    expect(Number.isFinite(diffusersFullLoop(createUniPCScheduler({ ...unitConfig, disable_corrector: [0, 1] }), 10).mean)).toBe(true);
+  });
+
+  it.each([1, 2, 7, 25, 50, 150])('runs %i steps', (steps) => {
+    expectValidRun(createUniPCScheduler(rawConfig), steps);
+  });
+
+  it('restarts cleanly when setTimesteps is called again', () => {
+    const scheduler = createUniPCScheduler(rawConfig);
+    const first = runRecipe(scheduler);
+    expect(trajectoryDifference(runRecipe(scheduler), first)).toBe(0);
+  });
+
+  it('steps a 1x4x64x64 latent in about a millisecond or less', () => {
+    // Typically well under 1 ms; the bound leaves room for slow CI machines.
+    expect(stepMillis(createUniPCScheduler(rawConfig))).toBeLessThan(5);
+  });
+
+  it('rejects invalid configs with clear errors', () => {
+    expect(() => createUniPCScheduler({ beta_schedule: 'foo' })).toThrow(/beta_schedule "foo"/);
+    expect(() => createUniPCScheduler({ prediction_type: 'flow_prediction' })).toThrow(/prediction_type/);
+    expect(() => createUniPCScheduler({ solver_type: 'rk4' })).toThrow(/solver_type "rk4"/);
+    expect(() => createUniPCScheduler({ final_sigmas_type: 'one' })).toThrow(/final_sigmas_type "one"/);
+    expect(() => createUniPCScheduler({ use_beta_sigmas: true })).toThrow(/use_beta_sigmas/);
+    expect(() => createUniPCScheduler({ thresholding: true })).toThrow(/thresholding/);
+  });
+});
