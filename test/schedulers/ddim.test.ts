@@ -6,7 +6,6 @@ import {
   expectValidRun,
   referenceCase,
   runRecipe,
-  stepMillis,
   tanhModel,
   trajectoryDifference,
   trajectoryError,
@@ -90,10 +89,6 @@ describe('DDIMScheduler matches diffusers 0.32 DDIMScheduler (eta = 0)', () => {
     expect(() => scheduler.setTimesteps(61)).toThrow(/timestep -1/);
   });
 
-  it('steps a 1x4x64x64 latent in about a millisecond or less', () => {
-    // Typically well under 1 ms; the bound leaves room for slow CI machines.
-    expect(stepMillis(createDDIMScheduler(rawConfig))).toBeLessThan(5);
-  });
 
   it('rejects invalid configs with clear errors', () => {
     expect(() => createDDIMScheduler({ beta_schedule: 'foo' })).toThrow(/beta_schedule "foo"/);

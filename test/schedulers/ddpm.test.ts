@@ -6,7 +6,6 @@ import {
   expectValidRun,
   referenceCase,
   runRecipe,
-  stepMillis,
   tanhModel,
   trajectoryDifference,
   trajectoryError,
@@ -67,10 +66,6 @@ describe('DDPMScheduler matches diffusers 0.32 DDPMScheduler', () => {
     expectValidRun(createDDPMScheduler(rawConfig), steps);
   });
 
-  it('steps a 1x4x64x64 latent in about a millisecond or less', () => {
-    // Typically well under 1 ms; the bound leaves room for slow CI machines.
-    expect(stepMillis(createDDPMScheduler(rawConfig))).toBeLessThan(5);
-  });
 
   it('rejects invalid configs with clear errors', () => {
     expect(() => createDDPMScheduler({ beta_schedule: 'foo' })).toThrow(/beta_schedule "foo"/);

@@ -231,21 +231,3 @@ export function diffusersFullLoop(scheduler: Scheduler, steps: number): { mean: 
   for (const v of x) sum += Math.abs(v);
   return { mean: sum / x.length, sum };
 }
-
-/**
- * Milliseconds per `step` on a 1x4x64x64 latent (16384 values), best of `repeats` 20-step runs, so a
- * busy machine does not inflate it. Includes the generator's randn for schedulers that draw noise.
- */
-export function stepMillis(scheduler: Scheduler, repeats = 3): number {
-  const generator = new TorchGenerator(1);
-  const modelOutput = generator.randn(16384).map((v) => 0.5 * Math.tanh(v));
-  let best = Number.POSITIVE_INFINITY;
-  for (let r = 0; r < repeats; r++) {
-    scheduler.setTimesteps(20);
-    let x: Float32Array = generator.randn(16384);
-    const start = performance.now();
-    for (const t of scheduler.timesteps) x = scheduler.step(modelOutput, t, scheduler.scaleModelInput(x, t), generator).prevSample;
-    best = Math.min(best, (performance.now() - start) / scheduler.timesteps.length);
-  }
-  return best;
-}

@@ -6,7 +6,6 @@ import {
   expectValidRun,
   referenceCase,
   runRecipe,
-  stepMillis,
   tanhModel,
   trajectoryDifference,
   trajectoryError,
@@ -65,10 +64,6 @@ describe('LCMScheduler matches diffusers 0.32 LCMScheduler', () => {
     expectValidRun(createLCMScheduler({ ...rawConfig, original_inference_steps: 150 }), 150);
   });
 
-  it('steps a 1x4x64x64 latent in about a millisecond or less', () => {
-    // Typically well under 1 ms; the bound leaves room for slow CI machines.
-    expect(stepMillis(createLCMScheduler(rawConfig))).toBeLessThan(5);
-  });
 
   it('rejects invalid configs with clear errors', () => {
     expect(() => createLCMScheduler({ beta_schedule: 'foo' })).toThrow(/beta_schedule "foo"/);

@@ -7,7 +7,6 @@ import {
   referenceCase,
   relativeError,
   runRecipe,
-  stepMillis,
   tanhModel,
   trajectoryError,
   vPredictionModel,
@@ -83,10 +82,6 @@ describe('PNDMScheduler matches diffusers 0.32 PNDMScheduler', () => {
     });
   });
 
-  it('steps a 1x4x64x64 latent in about a millisecond or less', () => {
-    // Typically well under 1 ms; the bound leaves room for slow CI machines.
-    expect(stepMillis(createPNDMScheduler(rawConfig))).toBeLessThan(5);
-  });
 
   it('rejects invalid configs and step counts with clear errors', () => {
     expect(() => createPNDMScheduler({ beta_schedule: 'foo' })).toThrow(/beta_schedule "foo"/);

@@ -7,7 +7,6 @@ import {
   expectValidRun,
   referenceCase,
   runRecipe,
-  stepMillis,
   tanhModel,
   trajectoryDifference,
   trajectoryError,
@@ -88,10 +87,6 @@ describe('UniPCMultistepScheduler matches diffusers 0.32 UniPCMultistepScheduler
     expect(trajectoryDifference(runRecipe(scheduler), first)).toBe(0);
   });
 
-  it('steps a 1x4x64x64 latent in about a millisecond or less', () => {
-    // Typically well under 1 ms; the bound leaves room for slow CI machines.
-    expect(stepMillis(createUniPCScheduler(rawConfig))).toBeLessThan(5);
-  });
 
   it('rejects invalid configs with clear errors', () => {
     expect(() => createUniPCScheduler({ beta_schedule: 'foo' })).toThrow(/beta_schedule "foo"/);
