@@ -1,0 +1,33 @@
+import type { GenerationOutput } from '../pipeline/generate.ts';
+import type { GenerationProgress, ModelInfo, ProviderChoice, ResolvedProvider, ResolvedRequest } from '../types.ts';
+import type { EngineLogger } from '../logger.ts';
+
+export interface BackendOptions {
+  modelDir: string;
+  provider: ProviderChoice;
+  logger: EngineLogger;
+}
+
+export interface LoadedBackendInfo {
+  model: ModelInfo;
+  provider: ResolvedProvider;
+  providerReason: string;
+}
+
+export interface BackendJob {
+  request: ResolvedRequest;
+  signal?: AbortSignal;
+  previewEvery: number;
+  onProgress?(progress: GenerationProgress): void;
+}
+
+/**
+ * Where the ONNX sessions live and run. `session.run` is a synchronous native call that holds its
+ * thread for the whole UNet evaluation, so the default backend keeps it off the caller's thread.
+ * Backends run one job at a time; the engine facade serialises calls.
+ */
+export interface EngineBackend {
+  load(): Promise<LoadedBackendInfo>;
+  run(job: BackendJob): Promise<GenerationOutput>;
+  close(): Promise<void>;
+}
