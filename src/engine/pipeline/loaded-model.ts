@@ -5,7 +5,7 @@ import { ModelFileError } from '../model/files.ts';
 import { planProviders, sessionOptions } from '../providers.ts';
 import { loadClipTokenizer, type PromptTokenizer } from '../tokenizer/clip-tokenizer.ts';
 import type { EngineLogger } from '../logger.ts';
-import type { ModelInfo, ProviderChoice, ResolvedProvider } from '../types.ts';
+import { EngineError, type ModelInfo, type ProviderChoice, type ResolvedProvider } from '../types.ts';
 
 export type FloatType = 'float32' | 'float16';
 /** How the UNet wants its timestep: diffusers exports `[1]`; others use a scalar or one per batch row. */
@@ -42,6 +42,26 @@ function timestepLayout(meta: TensorMetadata): TimestepLayout {
   return dim === 1 ? 'single' : 'batch';
 }
 
+/** A GPU provider that cannot start is the machine's problem, not the model file's: say so. */
+function providerFailure(provider: ResolvedProvider, error: unknown): EngineError | undefined {
+  if (provider === 'cpu') return undefined;
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+  const detail = (cause instanceof Error ? cause.message : String(cause)).split('\n')[0]!;
+  if (provider === 'webgpu' && /adapter|webgpu|vulkan|dawn/i.test(detail)) {
+    return new EngineError(
+      'provider-unavailable',
+      'provider webgpu: no WebGPU adapter found (it needs a GPU with Vulkan drivers and libvulkan.so.1); use --provider cpu or cuda',
+      { cause: error },
+    );
+  }
+  if (provider === 'cuda' && /cuda|cudnn|cublas|libcu|provider/i.test(detail)) {
+    return new EngineError('provider-unavailable', `provider cuda: failed to start (${detail}); check the CUDA 12 and cuDNN 9 libraries, or use --provider cpu`, {
+      cause: error,
+    });
+  }
+  return undefined;
+}
+
 async function openAll(folder: ModelFolder, provider: ResolvedProvider) {
   const options = sessionOptions(provider);
   const sessions: ort.InferenceSession[] = [];
@@ -51,7 +71,7 @@ async function openAll(folder: ModelFolder, provider: ResolvedProvider) {
     }
   } catch (error) {
     await Promise.all(sessions.map((s) => s.release()));
-    throw error;
+    throw providerFailure(provider, error) ?? error;
   }
   const [textEncoder, unet, vae] = sessions as [ort.InferenceSession, ort.InferenceSession, ort.InferenceSession];
   return { textEncoder, unet, vae };
