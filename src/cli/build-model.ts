@@ -1,0 +1,105 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import {
+  BuildOptionsError,
+  COMPONENT_NAMES,
+  EXTERNAL_DATA_MODES,
+  PREDICTION_TYPES,
+  PRESET_NAMES,
+  TIMESTEP_DTYPES,
+  TIMESTEP_SHAPES,
+  buildModel,
+  type BuildModelOptions,
+  type ComponentName,
+  type ExternalDataMode,
+  type PredictionType,
+  type PresetName,
+  type TimestepDtype,
+  type TimestepShape,
+} from '../models/builder/index.ts';
+import { choiceOption, integerOption } from './cli-errors.ts';
+
+const PROGRAM = 'build-model';
+
+interface CliOptions {
+  out: string;
+  preset: PresetName;
+  float16?: boolean;
+  timestepDtype?: TimestepDtype;
+  timestepShape?: TimestepShape;
+  predictionType?: PredictionType;
+  scheduler?: string;
+  seed?: number;
+  externalData?: ExternalDataMode;
+  only?: ComponentName[];
+}
+
+function componentList(value: string): ComponentName[] {
+  const names = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  for (const name of names) {
+    if (!(COMPONENT_NAMES as readonly string[]).includes(name)) {
+      throw new InvalidArgumentError(`--only takes a comma-separated list of ${COMPONENT_NAMES.join(', ')}, got "${value}"`);
+    }
+  }
+  if (names.length === 0) throw new InvalidArgumentError(`--only needs at least one of ${COMPONENT_NAMES.join(', ')}`);
+  return names as ComponentName[];
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes >= 1024 ** 3) return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
+  if (bytes >= 1024 ** 2) return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+  return `${(bytes / 1024).toFixed(1)} KiB`;
+}
+
+function fail(message: string, exitCode: number): never {
+  process.stderr.write(`${PROGRAM}: ${message.split('\n')[0]}\n`);
+  process.exit(exitCode);
+}
+
+const program = new Command()
+  .name(PROGRAM)
+  .description('Write a random-weight Stable Diffusion model folder (diffusers ONNX layout) for tests and benchmarks.')
+  .requiredOption('--out <dir>', 'model folder to create (replaced if it exists)')
+  .addOption(new Option('--preset <name>', `architecture sizes: ${PRESET_NAMES.join(', ')}`).default('tiny').argParser(choiceOption('--preset', PRESET_NAMES)))
+  .option('--float16', 'float16 weights and float inputs/outputs')
+  .addOption(new Option('--timestep-dtype <dtype>', `UNet timestep type: ${TIMESTEP_DTYPES.join(', ')}`).argParser(choiceOption('--timestep-dtype', TIMESTEP_DTYPES)))
+  .addOption(
+    new Option('--timestep-shape <shape>', `UNet timestep shape: ${TIMESTEP_SHAPES.join(', ')} (1 means [1])`).argParser(choiceOption('--timestep-shape', TIMESTEP_SHAPES)),
+  )
+  .addOption(new Option('--prediction-type <type>', `scheduler prediction type: ${PREDICTION_TYPES.join(', ')}`).argParser(choiceOption('--prediction-type', PREDICTION_TYPES)))
+  .option('--scheduler <class>', 'scheduler _class_name (default PNDMScheduler)')
+  .option('--seed <n>', 'weight seed (default 0)', integerOption('--seed'))
+  .addOption(
+    new Option('--external-data <mode>', `weights in weights.pb beside model.onnx: ${EXTERNAL_DATA_MODES.join(', ')} (auto: above 1 GiB)`).argParser(
+      choiceOption('--external-data', EXTERNAL_DATA_MODES),
+    ),
+  )
+  .option('--only <components>', `build only these ONNX models (comma-separated: ${COMPONENT_NAMES.join(', ')})`, componentList)
+  .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, `${PROGRAM}: `)) })
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))
+  .parse();
+
+const cli = program.opts<CliOptions>();
+const options: BuildModelOptions = {
+  preset: cli.preset,
+  ...(cli.float16 !== undefined && { float16: cli.float16 }),
+  ...(cli.timestepDtype !== undefined && { timestepDtype: cli.timestepDtype }),
+  ...(cli.timestepShape !== undefined && { timestepShape: cli.timestepShape }),
+  ...(cli.predictionType !== undefined && { predictionType: cli.predictionType }),
+  ...(cli.scheduler !== undefined && { schedulerClass: cli.scheduler }),
+  ...(cli.seed !== undefined && { seed: cli.seed }),
+  ...(cli.externalData !== undefined && { externalData: cli.externalData }),
+  ...(cli.only !== undefined && { components: cli.only }),
+};
+
+try {
+  const report = await buildModel(cli.out, options);
+  for (const [name, c] of Object.entries(report.components)) {
+    const size = c.externalData ? `${formatBytes(c.modelBytes)} + ${formatBytes(c.weightsBytes)} weights.pb` : formatBytes(c.modelBytes);
+    process.stdout.write(`${name.padEnd(13)} ${c.parameters.toLocaleString('en-US').padStart(13)} parameters  ${size}  ${c.seconds.toFixed(2)} s\n`);
+  }
+  process.stdout.write(`built the ${report.options.preset} model in ${report.outDir} in ${report.seconds.toFixed(2)} s\n`);
+} catch (error) {
+  if (error instanceof BuildOptionsError) fail(error.message, 2);
+  if (process.env.IMAGINE_DEBUG && error instanceof Error) process.stderr.write(`${error.stack ?? ''}\n`);
+  fail(error instanceof Error ? error.message : String(error), 1);
+}

@@ -1,0 +1,46 @@
+import type { TinySdOptions } from './options.ts';
+
+/** Pinned so two builds, or two builder versions that agree on the model, write identical files. */
+const DIFFUSERS_VERSION = '0.32.2';
+
+/** model_index.json as OnnxStableDiffusionPipeline.save_pretrained writes it for an SD 1.5 export. */
+export function modelIndex(o: TinySdOptions): Record<string, unknown> {
+  return {
+    _class_name: 'OnnxStableDiffusionPipeline',
+    _diffusers_version: DIFFUSERS_VERSION,
+    scheduler: ['diffusers', o.schedulerClass],
+    text_encoder: ['diffusers', 'OnnxRuntimeModel'],
+    tokenizer: ['transformers', 'CLIPTokenizer'],
+    unet: ['diffusers', 'OnnxRuntimeModel'],
+    vae_decoder: ['diffusers', 'OnnxRuntimeModel'],
+    vae_encoder: [null, null],
+    safety_checker: [null, null],
+    feature_extractor: [null, null],
+    requires_safety_checker: false,
+  };
+}
+
+/**
+ * SD 1.5's scheduler_config.json key for key (and in its order) by default; prediction_type is only
+ * written when it is not diffusers' default epsilon, as SD 2.x's v-prediction configs do.
+ */
+export function schedulerConfig(o: TinySdOptions): Record<string, unknown> {
+  return {
+    _class_name: o.schedulerClass,
+    _diffusers_version: '0.6.0',
+    beta_end: 0.012,
+    beta_schedule: 'scaled_linear',
+    beta_start: 0.00085,
+    num_train_timesteps: 1000,
+    set_alpha_to_one: false,
+    skip_prk_steps: true,
+    steps_offset: 1,
+    trained_betas: null,
+    clip_sample: false,
+    ...(o.predictionType === 'epsilon' ? {} : { prediction_type: o.predictionType }),
+  };
+}
+
+export function jsonFile(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
+}

@@ -1,0 +1,116 @@
+import { mkdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { jsonFile, modelIndex, schedulerConfig } from './configs.ts';
+import { buildAtomically, writeText } from './folder.ts';
+import type { BuiltGraph } from './graph.ts';
+import { EXTERNAL_DATA_THRESHOLD_BYTES, weightBytes, writeOnnxModel, type WrittenModel } from './onnx-writer.ts';
+import { BuildOptionsError, resolveOptions, type BuildModelOptions, type ComponentName, type TinySdOptions } from './options.ts';
+import { buildTextEncoder, textEncoderConfig, textEncoderVocabSize } from './text-encoder.ts';
+import { buildTokenizer } from './tokenizer-files.ts';
+import { buildUnet, unetConfig } from './unet.ts';
+import { buildVaeDecoder, vaeDecoderConfig } from './vae-decoder.ts';
+
+export {
+  BuildOptionsError,
+  COMPONENT_NAMES,
+  PRESETS,
+  PRESET_NAMES,
+  PREDICTION_TYPES,
+  SD15_PRESET,
+  TIMESTEP_DTYPES,
+  TIMESTEP_SHAPES,
+  TINY_PRESET,
+  EXTERNAL_DATA_MODES,
+  resolveOptions,
+} from './options.ts';
+export type {
+  BuildModelOptions,
+  ComponentName,
+  ExternalDataMode,
+  PredictionType,
+  PresetName,
+  TextEncoderOptions,
+  TimestepDtype,
+  TimestepShape,
+  TinySdOptions,
+  TokenizerOptions,
+  UnetOptions,
+  VaeDecoderOptions,
+} from './options.ts';
+export { float16BitsToFloat32, float32ToFloat16Bits } from './float16.ts';
+export { EXTERNAL_DATA_THRESHOLD_BYTES } from './onnx-writer.ts';
+
+export interface ComponentReport extends WrittenModel {
+  seconds: number;
+}
+
+export interface BuildReport {
+  outDir: string;
+  options: TinySdOptions;
+  tokenizerVocabSize: number;
+  components: Partial<Record<ComponentName, ComponentReport>>;
+  seconds: number;
+}
+
+/** protobuf's hard limit on one message; inline weights must fit in model.onnx below it. */
+const PROTOBUF_LIMIT_BYTES = 2 ** 31 - 1;
+
+function useExternalData(o: TinySdOptions, name: ComponentName, graph: BuiltGraph): boolean {
+  const bytes = weightBytes(graph);
+  if (o.externalData === 'never' && bytes >= PROTOBUF_LIMIT_BYTES - 64 * 1024 ** 2) {
+    const gib = (bytes / 1024 ** 3).toFixed(2);
+    throw new BuildOptionsError(`${name} has ${gib} GiB of weights, too much for one protobuf: use external data 'auto' or 'always'`);
+  }
+  if (o.externalData === 'auto') return bytes > EXTERNAL_DATA_THRESHOLD_BYTES;
+  return o.externalData === 'always';
+}
+
+/**
+ * Writes a random-weight Stable Diffusion model folder in the diffusers ONNX layout
+ * (model_index.json, scheduler/, tokenizer/, text_encoder/, unet/, vae_decoder/). The folder
+ * appears only once complete, replacing any previous one. Same options, same bytes.
+ */
+export async function buildModel(outDir: string, options: BuildModelOptions = {}): Promise<BuildReport> {
+  const o = resolveOptions(options);
+  const started = performance.now();
+  return buildAtomically(outDir, async (dir) => {
+    const tokenizer = buildTokenizer(o.tokenizer);
+    for (const [name, contents] of Object.entries(tokenizer.files)) await writeText(dir, join('tokenizer', name), contents);
+    await writeText(dir, 'model_index.json', jsonFile(modelIndex(o)));
+    await writeText(dir, join('scheduler', 'scheduler_config.json'), jsonFile(schedulerConfig(o)));
+
+    const vocabSize = textEncoderVocabSize(o, tokenizer.vocab.length);
+    const components: BuildReport['components'] = {};
+    const parts: Record<ComponentName, { graph: () => BuiltGraph; config: () => Record<string, unknown> }> = {
+      text_encoder: {
+        graph: () => buildTextEncoder(o, vocabSize),
+        config: () => textEncoderConfig(o, vocabSize, tokenizer.bosId, tokenizer.eosId),
+      },
+      unet: { graph: () => buildUnet(o), config: () => unetConfig(o) },
+      vae_decoder: { graph: () => buildVaeDecoder(o), config: () => vaeDecoderConfig(o) },
+    };
+    for (const name of o.components) {
+      const t0 = performance.now();
+      await mkdir(join(dir, name), { recursive: true });
+      const graph = parts[name].graph();
+      const written = await writeOnnxModel(graph, join(dir, name, 'model.onnx'), {
+        seed: o.seed,
+        externalData: useExternalData(o, name, graph),
+      });
+      await writeText(dir, join(name, 'config.json'), jsonFile(parts[name].config()));
+      components[name] = { ...written, seconds: (performance.now() - t0) / 1000 };
+    }
+    return { outDir, options: o, tokenizerVocabSize: tokenizer.vocab.length, components, seconds: (performance.now() - started) / 1000 };
+  });
+}
+
+/** Builds the folder unless a finished one is already there (a half-built one never is: see buildModel). */
+export async function ensureModel(outDir: string, options: BuildModelOptions = {}): Promise<BuildReport | null> {
+  try {
+    await stat(join(outDir, 'model_index.json'));
+    return null;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  return buildModel(outDir, options);
+}
