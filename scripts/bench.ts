@@ -1,0 +1,114 @@
+/**
+ * Engine benchmark. Every figure is measured in this one run on this machine, and the ratios
+ * compare figures from the same run:
+ *   - seconds per UNet step: engine (in-thread and worker) vs bare session.run on the same inputs
+ *   - preview cost as a fraction of a step
+ *   - whole-image time at 512×512 on the default tiny model
+ *   - the caller's event-loop stalls while generating (worker vs in-thread)
+ * Usage: npm run bench [-- --model DIR --provider cpu|cuda|webgpu --steps N --size PX]
+ */
+import { join } from 'node:path';
+import { Command } from 'commander';
+import * as ort from 'onnxruntime-node';
+import { createEngine } from '../src/engine/engine.ts';
+import { latentPreview } from '../src/engine/pipeline/preview.ts';
+import { sessionOptions } from '../src/engine/providers.ts';
+import { readModelFolder } from '../src/engine/model/model-folder.ts';
+import type { ResolvedProvider } from '../src/engine/types.ts';
+import { ensureDefaultModel } from '../src/models/default-model.ts';
+import { integerOption } from '../src/cli/cli-errors.ts';
+
+const options = new Command('bench')
+  .option('--model <dir>', 'model folder (default: models/tiny-sd)')
+  .option('--provider <name>', 'cpu, cuda or webgpu', 'cpu')
+  .option('--steps <n>', 'steps per timed generation', integerOption('--steps'), 10)
+  .option('--size <px>', 'image size for the step timings', integerOption('--size'), 512)
+  .parse()
+  .opts<{ model?: string; provider: ResolvedProvider; steps: number; size: number }>();
+
+const modelDir = options.model ?? (await ensureDefaultModel());
+const size = options.size;
+const latent = size / 8;
+
+function mean(values: number[]): number {
+  return values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+/** Runs `fn` while sampling how late a 5 ms timer fires on this thread; returns the worst delay. */
+async function withEventLoopLag<T>(fn: () => Promise<T>): Promise<{ value: T; worstLagMs: number }> {
+  let worst = 0;
+  let expected = performance.now() + 5;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    worst = Math.max(worst, now - expected);
+    expected = now + 5;
+  }, 5);
+  try {
+    const value = await fn();
+    return { value, worstLagMs: worst };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+// Bare onnxruntime: the UNet alone on the inputs one guided step feeds it.
+const folder = await readModelFolder(modelDir);
+const unet = await ort.InferenceSession.create(folder.unetPath, sessionOptions(options.provider));
+const textEncoder = await ort.InferenceSession.create(folder.textEncoderPath, sessionOptions(options.provider));
+const hidden = (await textEncoder.run({ input_ids: new ort.Tensor('int32', new Int32Array(77).fill(1), [1, 77]) })).last_hidden_state!;
+const context = new Float32Array(2 * hidden.data.length);
+context.set(hidden.data as Float32Array, 0);
+context.set(hidden.data as Float32Array, hidden.data.length);
+const sample = Float32Array.from({ length: 2 * 4 * latent * latent }, (_, i) => Math.sin(i));
+const timestepMeta = unet.inputMetadata.find((m) => m.name === 'timestep') as ort.InferenceSession.TensorValueMetadata;
+const timestep =
+  timestepMeta.type === 'int64' ? new ort.Tensor('int64', BigInt64Array.of(500n), [1]) : new ort.Tensor('float32', Float32Array.of(500), [1]);
+const feeds = {
+  sample: new ort.Tensor('float32', sample, [2, 4, latent, latent]),
+  timestep,
+  encoder_hidden_states: new ort.Tensor('float32', context, [2, 77, hidden.dims[2]!]),
+};
+for (let i = 0; i < 2; i++) await unet.run(feeds);
+const bareTimes: number[] = [];
+for (let i = 0; i < options.steps; i++) {
+  const t0 = performance.now();
+  await unet.run(feeds);
+  bareTimes.push(performance.now() - t0);
+}
+await Promise.all([unet.release(), textEncoder.release()]);
+const bareStepMs = mean(bareTimes);
+
+// Preview: the latent → RGB map on one image's predicted x0.
+const x0 = Float32Array.from({ length: 4 * latent * latent }, (_, i) => Math.cos(i));
+for (let i = 0; i < 50; i++) latentPreview(x0, latent, latent);
+const previewRuns = 500;
+const p0 = performance.now();
+for (let i = 0; i < previewRuns; i++) latentPreview(x0, latent, latent);
+const previewMs = (performance.now() - p0) / previewRuns;
+
+const request = { prompt: 'a lighthouse on a cliff at sunset', seed: 1, steps: options.steps, scheduler: 'euler' as const, width: size, height: size };
+const results: Record<string, { stepMs: number; lagMs: number }> = {};
+for (const backend of ['in-thread', 'worker'] as const) {
+  const engine = await createEngine({ modelDir, provider: options.provider, backend });
+  await engine.generate({ ...request, steps: 2 }, { previewEvery: 0 }); // warm-up
+  const { value, worstLagMs } = await withEventLoopLag(() => engine.generate(request, { previewEvery: 0 }));
+  results[backend] = { stepMs: value.timings.perStepMs, lagMs: worstLagMs };
+  await engine.close();
+}
+
+const engine = await createEngine({ modelDir, provider: options.provider });
+const whole = await engine.generate({ prompt: 'a lighthouse on a cliff at sunset', seed: 1, width: 512, height: 512 }, { previewEvery: 1 });
+await engine.close();
+
+const row = (label: string, value: string): void => console.log(`${label.padEnd(58)} ${value}`);
+console.log(`imagine bench · model ${join(folder.name)} · provider ${options.provider} · ${size}×${size} · ${options.steps} steps · node ${process.version}\n`);
+row('bare session.run, UNet batch 2 (s/step)', (bareStepMs / 1000).toFixed(4));
+row('engine in-thread (s/step)', `${(results['in-thread']!.stepMs / 1000).toFixed(4)}  ratio ${(results['in-thread']!.stepMs / bareStepMs).toFixed(3)}× bare`);
+row('engine worker (s/step)', `${(results.worker!.stepMs / 1000).toFixed(4)}  ratio ${(results.worker!.stepMs / bareStepMs).toFixed(3)}× bare`);
+row(`preview (latent → RGB, ${latent}×${latent}) cost`, `${previewMs.toFixed(3)} ms = ${((previewMs / bareStepMs) * 100).toFixed(3)}% of a step`);
+row('worst event-loop stall while generating, in-thread', `${results['in-thread']!.lagMs.toFixed(0)} ms`);
+row('worst event-loop stall while generating, worker', `${results.worker!.lagMs.toFixed(0)} ms`);
+row(
+  `whole image 512×512, ${whole.request.steps} steps ${whole.request.scheduler}, previews on`,
+  `${(whole.timings.totalMs / 1000).toFixed(2)} s (encode ${whole.timings.encodeMs.toFixed(0)} ms, denoise ${(whole.timings.denoiseMs / 1000).toFixed(2)} s, decode ${whole.timings.decodeMs.toFixed(0)} ms)`,
+);

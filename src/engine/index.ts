@@ -1,0 +1,36 @@
+/**
+ * The diffusion engine as a library: Stable Diffusion on onnxruntime-node, giving diffusers'
+ * images for the same model, prompt, seed and scheduler. It knows nothing of Discord.
+ *
+ *   const engine = await createEngine({ modelDir: 'models/tiny-sd', provider: 'auto' });
+ *   const result = await engine.generate({ prompt: 'a lighthouse at dusk', steps: 25 }, { onProgress });
+ *   await writeFile('out.png', result.images[0].png);
+ */
+export { createEngine, type EngineOptions } from './engine.ts';
+export type { EngineBackend, BackendJob, LoadedBackendInfo } from './backends/backend.ts';
+export { InThreadBackend } from './backends/in-thread.ts';
+export { WorkerThreadBackend } from './backends/worker-thread.ts';
+export type { EngineLogger } from './logger.ts';
+export { formatParameters, parseParameters, type ParsedParameters } from './output/parameters.ts';
+export { encodePng, readTextChunks } from './output/png.ts';
+export { isSchedulerName, randomSeed, resolveRequest } from './request.ts';
+export { SCHEDULER_NAMES } from './schedulers/scheduler.ts';
+export {
+  DEFAULTS,
+  EngineError,
+  LIMITS,
+  type Engine,
+  type EngineInfo,
+  type ErrorCode,
+  type GenerateOptions,
+  type GenerateRequest,
+  type GenerateResult,
+  type GeneratedImage,
+  type GenerationProgress,
+  type ModelInfo,
+  type ProviderChoice,
+  type ResolvedProvider,
+  type ResolvedRequest,
+  type RgbImage,
+  type SchedulerName,
+} from './types.ts';
