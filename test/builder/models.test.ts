@@ -1,6 +1,7 @@
-import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -14,7 +15,7 @@ import {
   type TimestepDtype,
   type TimestepShape,
 } from '../../src/models/builder/index.ts';
-import { onnx } from '../../src/models/builder/proto.ts';
+import { DataType, onnx } from '../../src/models/builder/proto.ts';
 import { floats, maxAbsDiff, metadata, noise, relativeRms, session, stats } from './helpers.ts';
 
 let root: string;
@@ -58,9 +59,10 @@ function promptIds(batch: number, tokens: readonly number[][]): Int32Array {
   return ids;
 }
 
+/** `size`: a square side or [height, width] of the latents. */
 function unetFeeds(
   batch: number,
-  size: number,
+  size: number | readonly [number, number],
   t: number,
   context: Float32Array,
   { timestepDtype = 'float32', timestepShape = '1', half = false }: { timestepDtype?: TimestepDtype; timestepShape?: TimestepShape; half?: boolean } = {},
@@ -74,11 +76,12 @@ function unetFeeds(
       : timestepDtype === 'float16'
         ? new ort.Tensor('float16', float32ToFloat16Bits(Float32Array.from(values)), dims)
         : new ort.Tensor('float32', Float32Array.from(values), dims);
-  const sample = noise(batch * 4 * size * size, 11);
+  const [height, width] = typeof size === 'number' ? [size, size] : size;
+  const sample = noise(batch * 4 * height * width, 11);
   const float = (data: Float32Array, shape: number[]): ort.Tensor =>
     half ? new ort.Tensor('float16', float32ToFloat16Bits(data), shape) : new ort.Tensor('float32', data, shape);
   return {
-    sample: float(sample, [batch, 4, size, size]),
+    sample: float(sample, [batch, 4, height, width]),
     timestep,
     encoder_hidden_states: float(context, [batch, context.length / batch / 64, 64]),
   };
@@ -109,20 +112,9 @@ describe('tiny model folder', () => {
       unet: ['diffusers', 'OnnxRuntimeModel'],
       vae_decoder: ['diffusers', 'OnnxRuntimeModel'],
     });
-    const scheduler = await readJson(join(tiny, 'scheduler', 'scheduler_config.json'));
-    expect(scheduler).toEqual({
-      _class_name: 'PNDMScheduler',
-      _diffusers_version: '0.6.0',
-      beta_end: 0.012,
-      beta_schedule: 'scaled_linear',
-      beta_start: 0.00085,
-      num_train_timesteps: 1000,
-      set_alpha_to_one: false,
-      skip_prk_steps: true,
-      steps_offset: 1,
-      trained_betas: null,
-      clip_sample: false,
-    });
+    // SD 1.5's own file, key order included.
+    const sd15Scheduler = await readFile(fileURLToPath(new URL('fixtures/sd15-scheduler_config.json', import.meta.url)), 'utf8');
+    expect(await readFile(join(tiny, 'scheduler', 'scheduler_config.json'), 'utf8')).toBe(sd15Scheduler);
     expect(await readJson(join(tiny, 'unet', 'config.json'))).toMatchObject({
       sample_size: 64,
       in_channels: 4,
@@ -217,6 +209,80 @@ describe('tiny model folder', () => {
   });
 });
 
+/** The tiny UNet as built before odd sizes: each up-level Resize a fixed x2 instead of its skip's size. */
+async function plainX2Unet(path: string): Promise<ort.InferenceSession> {
+  const model = onnx.ModelProto.decode(await readFile(path));
+  const graph = model.graph!;
+  const resizes = (graph.node ?? []).filter((n) => n.opType === 'Resize');
+  expect(resizes.map((n) => n.input?.length)).toEqual([4, 4]);
+  graph.initializer!.push({ name: 'x2_scales', dims: [4], dataType: DataType.float32, floatData: [1, 1, 2, 2] });
+  for (const node of resizes) node.input = [node.input![0]!, '', 'x2_scales'];
+  // logSeverityLevel 4: its expected failure on odd sizes need not print an ORT error log.
+  return ort.InferenceSession.create(onnx.ModelProto.encode(model).finish(), { graphOptimizationLevel: 'all', logSeverityLevel: 4 });
+}
+
+describe('any latent size, as diffusers with forward_upsample_size', () => {
+  const sizes: [number, number][] = [
+    [5, 7],
+    [1, 1],
+    [9, 4],
+    [2, 3],
+    [13, 11],
+    [64, 64],
+  ];
+
+  it('UNet: output shaped like the input, finite, at odd, tiny and non-square sizes', async () => {
+    const s = await session(join(tiny, 'unet', 'model.onnx'));
+    const context = noise(2 * 77 * 64, 5);
+    for (const [h, w] of sizes) {
+      const out = await s.run(unetFeeds(2, [h, w], 600, context));
+      expect(out.out_sample!.dims, `${h}x${w}`).toEqual([2, 4, h, w]);
+      const st = stats(floats(out.out_sample!));
+      expect(st.finite, `${h}x${w}`).toBe(true);
+      expect(st.std, `${h}x${w}`).toBeGreaterThan(0.1);
+    }
+  });
+
+  it("UNet with SD 1.5's layout at toy width (four levels, two layers per block) takes them too", async () => {
+    const dir = join(root, 'four-levels');
+    const unet = { blockOutChannels: [8, 16, 16, 16], layersPerBlock: 2, attentionLevels: [true, true, true, false], normGroups: 4 };
+    await buildModel(dir, { components: ['unet'], unet });
+    const s = await session(join(dir, 'unet', 'model.onnx'));
+    for (const [h, w] of [...sizes, [3, 17], [15, 9]] as [number, number][]) {
+      const out = await s.run(unetFeeds(1, [h, w], 300, noise(77 * 64, 7)));
+      expect(out.out_sample!.dims, `${h}x${w}`).toEqual([1, 4, h, w]);
+      expect(stats(floats(out.out_sample!)).finite, `${h}x${w}`).toBe(true);
+    }
+    await rm(dir, { recursive: true });
+  });
+
+  it('UNet: at sizes x2 fits, equals the plain x2 graph bit for bit (which fails on odd sizes)', async () => {
+    const path = join(tiny, 'unet', 'model.onnx');
+    const [s, plain] = [await session(path), await plainX2Unet(path)];
+    const context = noise(2 * 77 * 64, 5);
+    for (const size of [[64, 64], [8, 12], [4, 4]] as const) {
+      const feeds = unetFeeds(2, size, 999, context);
+      expect(maxAbsDiff(floats((await s.run(feeds)).out_sample!), floats((await plain.run(feeds)).out_sample!)), size.join('x')).toBe(0);
+    }
+    await expect(plain.run(unetFeeds(2, [5, 7], 999, context))).rejects.toThrow(/Concat/);
+  });
+
+  it('whole folder: text encoder -> UNet -> VAE decoder gives an 8h x 8w image', async () => {
+    const te = await session(join(tiny, 'text_encoder', 'model.onnx'));
+    const unet = await session(join(tiny, 'unet', 'model.onnx'));
+    const vae = await session(join(tiny, 'vae_decoder', 'model.onnx'));
+    const text = await te.run({ input_ids: new ort.Tensor('int32', promptIds(1, [[600, 700]]), [1, 77]) });
+    const context = floats(text.last_hidden_state!);
+    for (const [h, w] of sizes) {
+      const eps = await unet.run(unetFeeds(1, [h, w], 900, context));
+      expect(eps.out_sample!.dims, `${h}x${w}`).toEqual([1, 4, h, w]);
+      const image = await vae.run({ latent_sample: eps.out_sample! });
+      expect(image.sample!.dims, `${h}x${w}`).toEqual([1, 3, 8 * h, 8 * w]);
+      expect(stats(floats(image.sample!)).finite, `${h}x${w}`).toBe(true);
+    }
+  });
+});
+
 describe('variants', () => {
   it('every timestep dtype and shape loads, is declared as asked and runs', async () => {
     const context = noise(2 * 5 * 64, 2);
@@ -272,7 +338,14 @@ describe('variants', () => {
     await buildModel(dir, { predictionType: 'v_prediction', schedulerClass: 'DDIMScheduler', components: ['vae_decoder'] });
     const config = await readJson(join(dir, 'scheduler', 'scheduler_config.json'));
     expect(config).toMatchObject({ _class_name: 'DDIMScheduler', prediction_type: 'v_prediction', beta_schedule: 'scaled_linear' });
-    expect((await readJson(join(dir, 'model_index.json'))).scheduler).toEqual(['diffusers', 'DDIMScheduler']);
+    expect(await readJson(join(dir, 'model_index.json'))).toMatchObject({
+      scheduler: ['diffusers', 'DDIMScheduler'],
+      tokenizer: ['transformers', 'CLIPTokenizer'],
+      // A partial build lists only what it wrote; the rest is diffusers' "absent" entry.
+      text_encoder: [null, null],
+      unet: [null, null],
+      vae_decoder: ['diffusers', 'OnnxRuntimeModel'],
+    });
   });
 });
 
@@ -339,6 +412,17 @@ describe('files', () => {
     const fresh = join(root, 'fresh');
     expect((await ensureModel(fresh, { components: ['vae_decoder'] }))?.components.vae_decoder?.parameters).toBeGreaterThan(0);
     expect((await readdir(root)).filter((n) => n.startsWith('.'))).toEqual([]);
+  });
+
+  it('ensureModel rebuilds a folder made by an older builder version', async () => {
+    const dir = join(root, 'old-version');
+    await buildModel(dir, { components: ['vae_decoder'] });
+    const indexPath = join(dir, 'model_index.json');
+    const index = JSON.parse(await readFile(indexPath, 'utf8')) as Record<string, unknown>;
+    delete index._imagine_builder_version;
+    await writeFile(indexPath, JSON.stringify(index));
+    expect(await ensureModel(dir, { components: ['vae_decoder'] })).not.toBeNull();
+    expect(await ensureModel(dir, { components: ['vae_decoder'] })).toBeNull();
   });
 
   it('rejects inconsistent options with a one-line BuildOptionsError and writes nothing', async () => {

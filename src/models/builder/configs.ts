@@ -1,22 +1,31 @@
-import type { TinySdOptions } from './options.ts';
+import { BUILDER_VERSION } from './onnx-writer.ts';
+import type { ComponentName, TinySdOptions } from './options.ts';
 
 /** Pinned so two builds, or two builder versions that agree on the model, write identical files. */
 const DIFFUSERS_VERSION = '0.32.2';
 
-/** model_index.json as OnnxStableDiffusionPipeline.save_pretrained writes it for an SD 1.5 export. */
+/**
+ * model_index.json as OnnxStableDiffusionPipeline.save_pretrained writes it for an SD 1.5 export.
+ * A partial build (`components`) lists only the ONNX models it wrote; the others are [null, null],
+ * diffusers' entry for an absent part (like the safety checker here).
+ */
 export function modelIndex(o: TinySdOptions): Record<string, unknown> {
+  const onnxModel = (name: ComponentName): [string, string] | [null, null] =>
+    o.components.includes(name) ? ['diffusers', 'OnnxRuntimeModel'] : [null, null];
   return {
     _class_name: 'OnnxStableDiffusionPipeline',
     _diffusers_version: DIFFUSERS_VERSION,
     scheduler: ['diffusers', o.schedulerClass],
-    text_encoder: ['diffusers', 'OnnxRuntimeModel'],
+    text_encoder: onnxModel('text_encoder'),
     tokenizer: ['transformers', 'CLIPTokenizer'],
-    unet: ['diffusers', 'OnnxRuntimeModel'],
-    vae_decoder: ['diffusers', 'OnnxRuntimeModel'],
+    unet: onnxModel('unet'),
+    vae_decoder: onnxModel('vae_decoder'),
     vae_encoder: [null, null],
     safety_checker: [null, null],
     feature_extractor: [null, null],
     requires_safety_checker: false,
+    // Lets ensureModel tell a folder built by an older builder (different graphs) from a current one.
+    _imagine_builder_version: BUILDER_VERSION,
   };
 }
 

@@ -1,4 +1,4 @@
-import { float32ToFloat16Bits } from './float16.ts';
+import { float32ToHalf } from '../../engine/model/float16.ts';
 import {
   DataType,
   onnx,
@@ -69,7 +69,8 @@ function encodeAttr(name: string, value: AttrValue): IAttributeProto {
   return { name, type: T.INTS, ints: [...value.ints] };
 }
 
-function bytesOf(view: ArrayBufferView): Uint8Array {
+/** The bytes behind a typed array (a view, not a copy). */
+export function bytesOf(view: ArrayBufferView): Uint8Array {
   return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
 }
 
@@ -162,7 +163,7 @@ export class GraphBuilder {
   float(values: ArrayLike<number>, dims: readonly number[] = []): string {
     const f32 = Float32Array.from(values);
     if (this.floatType === 'float32') return this.literal('float32', dims, bytesOf(f32), 'const_f32');
-    return this.literal('float16', dims, bytesOf(float32ToFloat16Bits(f32)), 'const_f16');
+    return this.literal('float16', dims, bytesOf(float32ToHalf(f32)), 'const_f16');
   }
 
   finish(): BuiltGraph {

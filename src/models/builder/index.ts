@@ -1,9 +1,9 @@
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { jsonFile, modelIndex, schedulerConfig } from './configs.ts';
 import { buildAtomically, writeText } from './folder.ts';
 import type { BuiltGraph } from './graph.ts';
-import { EXTERNAL_DATA_THRESHOLD_BYTES, weightBytes, writeOnnxModel, type WrittenModel } from './onnx-writer.ts';
+import { BUILDER_VERSION, EXTERNAL_DATA_THRESHOLD_BYTES, weightBytes, writeOnnxModel, type WrittenModel } from './onnx-writer.ts';
 import { BuildOptionsError, resolveOptions, type BuildModelOptions, type ComponentName, type TinySdOptions } from './options.ts';
 import { buildTextEncoder, textEncoderConfig, textEncoderVocabSize } from './text-encoder.ts';
 import { buildTokenizer } from './tokenizer-files.ts';
@@ -37,7 +37,8 @@ export type {
   UnetOptions,
   VaeDecoderOptions,
 } from './options.ts';
-export { float16BitsToFloat32, float32ToFloat16Bits } from './float16.ts';
+// The engine's float16 conversion, under the names this module has always exported.
+export { halfToFloat32 as float16BitsToFloat32, float32ToHalf as float32ToFloat16Bits } from '../../engine/model/float16.ts';
 export { EXTERNAL_DATA_THRESHOLD_BYTES } from './onnx-writer.ts';
 
 export interface ComponentReport extends WrittenModel {
@@ -104,13 +105,17 @@ export async function buildModel(outDir: string, options: BuildModelOptions = {}
   });
 }
 
-/** Builds the folder unless a finished one is already there (a half-built one never is: see buildModel). */
+/**
+ * Builds the folder unless a finished one from this builder version is already there (a
+ * half-built one never is: see buildModel); an older build is replaced, since its graphs differ.
+ */
 export async function ensureModel(outDir: string, options: BuildModelOptions = {}): Promise<BuildReport | null> {
+  let index: { _imagine_builder_version?: unknown } | undefined;
   try {
-    await stat(join(outDir, 'model_index.json'));
-    return null;
+    index = JSON.parse(await readFile(join(outDir, 'model_index.json'), 'utf8')) as typeof index;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT' && !(error instanceof SyntaxError)) throw error;
   }
+  if (index?._imagine_builder_version === BUILDER_VERSION) return null;
   return buildModel(outDir, options);
 }

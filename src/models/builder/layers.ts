@@ -150,16 +150,27 @@ export function fromTokens(g: GraphBuilder, tokens: string, like: string, hint: 
   return g.op('Reshape', [chw, g.op('Shape', [like], {}, `${hint}/Shape`)], {}, `${hint}/Reshape`);
 }
 
+/** torch's mode="nearest" (the legacy one, not "nearest-exact"): source index floor(dst * in / out). */
+const NEAREST = {
+  mode: { s: 'nearest' },
+  coordinate_transformation_mode: { s: 'asymmetric' },
+  nearest_mode: { s: 'floor' },
+} as const;
+
 /** Nearest-neighbour x2, matching torch's F.interpolate(scale_factor=2, mode="nearest"). */
 export function upsampleNearest2x(g: GraphBuilder, x: string, hint: string): string {
-  return g.op(
-    'Resize',
-    [x, '', g.float32([1, 1, 2, 2], [4])],
-    {
-      mode: { s: 'nearest' },
-      coordinate_transformation_mode: { s: 'asymmetric' },
-      nearest_mode: { s: 'floor' },
-    },
-    `${hint}/Resize`,
-  );
+  return g.op('Resize', [x, '', g.float32([1, 1, 2, 2], [4])], NEAREST, `${hint}/Resize`);
+}
+
+/**
+ * Nearest-neighbour resize of `x` to the height and width of `like`: F.interpolate(x,
+ * size=like.shape[2:], mode="nearest"), which is what diffusers' Upsample2D does when the UNet
+ * forwards upsample sizes (latents not divisible by 2^downsamplers). Where `like` is exactly twice
+ * the size of `x` this equals upsampleNearest2x value for value.
+ */
+export function upsampleNearestTo(g: GraphBuilder, x: string, like: string, hint: string): string {
+  const batchChannels = g.op('Slice', [g.op('Shape', [x], {}, `${hint}/Shape`), g.int64([0]), g.int64([2])], {}, `${hint}/Slice`);
+  const size = g.op('Slice', [g.op('Shape', [like], {}, `${hint}/size/Shape`), g.int64([2]), g.int64([4])], {}, `${hint}/size/Slice`);
+  const sizes = g.op('Concat', [batchChannels, size], { axis: { i: 0 } }, `${hint}/sizes`);
+  return g.op('Resize', [x, '', '', sizes], NEAREST, `${hint}/Resize`);
 }

@@ -1,7 +1,7 @@
 import { open, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { float32ToFloat16Bits } from './float16.ts';
-import { numel, type BuiltGraph, type ConstSpec, type WeightSpec } from './graph.ts';
+import { toHalfBits } from '../../engine/model/float16.ts';
+import { bytesOf, numel, type BuiltGraph, type ConstSpec, type WeightSpec } from './graph.ts';
 import { fillUniform, tensorSeed } from './prng.ts';
 import { BYTES_PER_ELEMENT, DataType, onnx, type IModelProto, type ITensorProto } from './proto.ts';
 
@@ -10,7 +10,7 @@ export const IR_VERSION = 8;
 export const OPSET = 17;
 export const PRODUCER_NAME = 'imagine-builder';
 /** Bump when the generated graphs or weights change, so cached model folders can be told apart. */
-export const BUILDER_VERSION = '1';
+export const BUILDER_VERSION = '2';
 
 /** protobuf refuses messages of 2 GiB; staying well below also keeps inline encoding's double copy affordable. */
 export const EXTERNAL_DATA_THRESHOLD_BYTES = 1024 ** 3;
@@ -55,24 +55,14 @@ class WeightGenerator {
 
   bytes(w: WeightSpec, reuse: boolean): Uint8Array {
     const n = numel(w.dims);
-    let values: Float32Array;
-    if (reuse) {
-      if (this.f32.length < n) this.f32 = new Float32Array(n);
-      values = this.f32.subarray(0, n);
-    } else {
-      values = new Float32Array(n);
-    }
+    if (reuse && this.f32.length < n) this.f32 = new Float32Array(n);
+    const values = reuse ? this.f32.subarray(0, n) : new Float32Array(n);
     fillUniform(values, tensorSeed(this.seed, w.name), w.mean, w.std);
-    if (w.type === 'float32') return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
-    let half: Uint16Array;
-    if (reuse) {
-      if (this.f16.length < n) this.f16 = new Uint16Array(n);
-      half = this.f16.subarray(0, n);
-    } else {
-      half = new Uint16Array(n);
-    }
-    float32ToFloat16Bits(values, half);
-    return new Uint8Array(half.buffer, half.byteOffset, half.byteLength);
+    if (w.type === 'float32') return bytesOf(values);
+    if (reuse && this.f16.length < n) this.f16 = new Uint16Array(n);
+    const half = reuse ? this.f16.subarray(0, n) : new Uint16Array(n);
+    for (let i = 0; i < n; i++) half[i] = toHalfBits(values[i]!);
+    return bytesOf(half);
   }
 }
 

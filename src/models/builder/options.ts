@@ -1,22 +1,22 @@
-export type PresetName = 'tiny' | 'sd15';
-export const PRESET_NAMES: readonly PresetName[] = ['tiny', 'sd15'];
+export const PRESET_NAMES = ['tiny', 'sd15'] as const;
+export type PresetName = (typeof PRESET_NAMES)[number];
 
-export type TimestepDtype = 'float32' | 'float16' | 'int64';
-export const TIMESTEP_DTYPES: readonly TimestepDtype[] = ['float32', 'float16', 'int64'];
+export const TIMESTEP_DTYPES = ['float32', 'float16', 'int64'] as const;
+export type TimestepDtype = (typeof TIMESTEP_DTYPES)[number];
 
 /** `'1'`: shape [1], as diffusers' ONNX export; `'scalar'`: shape []; `'batch'`: one timestep per sample. */
-export type TimestepShape = 'scalar' | '1' | 'batch';
-export const TIMESTEP_SHAPES: readonly TimestepShape[] = ['scalar', '1', 'batch'];
+export const TIMESTEP_SHAPES = ['scalar', '1', 'batch'] as const;
+export type TimestepShape = (typeof TIMESTEP_SHAPES)[number];
 
-export type PredictionType = 'epsilon' | 'v_prediction';
-export const PREDICTION_TYPES: readonly PredictionType[] = ['epsilon', 'v_prediction'];
+export const PREDICTION_TYPES = ['epsilon', 'v_prediction'] as const;
+export type PredictionType = (typeof PREDICTION_TYPES)[number];
 
-export type ComponentName = 'text_encoder' | 'unet' | 'vae_decoder';
-export const COMPONENT_NAMES: readonly ComponentName[] = ['text_encoder', 'unet', 'vae_decoder'];
+export const COMPONENT_NAMES = ['text_encoder', 'unet', 'vae_decoder'] as const;
+export type ComponentName = (typeof COMPONENT_NAMES)[number];
 
 /** `auto`: external data only for models whose weights would not fit comfortably in one protobuf. */
-export type ExternalDataMode = 'auto' | 'always' | 'never';
-export const EXTERNAL_DATA_MODES: readonly ExternalDataMode[] = ['auto', 'always', 'never'];
+export const EXTERNAL_DATA_MODES = ['auto', 'always', 'never'] as const;
+export type ExternalDataMode = (typeof EXTERNAL_DATA_MODES)[number];
 
 export interface TokenizerOptions {
   /** BPE merges to learn from the built-in corpus (fewer if the corpus runs out of pairs). */
@@ -34,7 +34,7 @@ export interface TextEncoderOptions {
 }
 
 export interface UnetOptions {
-  /** Latent side length the model is meant for (config.json); the graph itself takes any multiple of 2^(levels-1). */
+  /** Latent side length the model is meant for (config.json); the graph itself takes any height and width. */
   sampleSize: number;
   blockOutChannels: number[];
   layersPerBlock: number;
@@ -217,8 +217,6 @@ export function resolveOptions(input: BuildModelOptions = {}): TinySdOptions {
     check(c % u.attentionHeads === 0, `unet channel count ${c} must be divisible by attentionHeads ${u.attentionHeads}`);
   }
   check(u.blockOutChannels[0]! % 2 === 0, 'unet blockOutChannels[0] must be even (it is the sinusoidal timestep width)');
-  const factor = 2 ** (u.blockOutChannels.length - 1);
-  check(u.sampleSize % factor === 0, `unet sampleSize ${u.sampleSize} must be a multiple of ${factor}`);
   if (u.crossAttentionDim !== null) {
     positiveInt(u.crossAttentionDim, 'unet crossAttentionDim');
     check(

@@ -1,11 +1,13 @@
 import { GraphBuilder, type BuiltGraph, type Dim } from './graph.ts';
-import { attention, conv2d, fromTokens, gelu, groupNorm, layerNorm, linear, silu, toTokens, upsampleNearest2x } from './layers.ts';
+import { attention, conv2d, fromTokens, gelu, groupNorm, layerNorm, linear, silu, toTokens, upsampleNearestTo } from './layers.ts';
 import { DataType, type FloatType } from './proto.ts';
 import { crossAttentionDim, type TimestepShape, type TinySdOptions } from './options.ts';
 
 /**
  * A miniature of diffusers' UNet2DConditionModel (SD 1.5 layout), parameter names included. With
- * SD 1.5's sizes it has exactly SD 1.5's 859,520,964 parameters.
+ * SD 1.5's sizes it has exactly SD 1.5's 859,520,964 parameters. Like diffusers with
+ * forward_upsample_size, it takes latents of any height and width >= 1, not only multiples of
+ * 2^(levels - 1).
  */
 
 const RESNET_EPS = 1e-5;
@@ -132,6 +134,7 @@ export function buildUnet(o: TinySdOptions): BuiltGraph {
       skips.push({ value: h, channels });
     }
     if (i < levels - 1) {
+      // 3x3, stride 2, padding 1: n -> ceil(n / 2) for any n >= 1, as in PyTorch.
       h = conv2d(g, `down_blocks.${i}.downsamplers.0.conv`, h, channels, channels, 3, { stride: 2 });
       skips.push({ value: h, channels });
     }
@@ -152,7 +155,8 @@ export function buildUnet(o: TinySdOptions): BuiltGraph {
       if (u.attentionLevels[level]) h = transformer(c, `up_blocks.${i}.attentions.${j}`, h, channels);
     }
     if (level > 0) {
-      h = upsampleNearest2x(g, h, `up_blocks.${i}.upsamplers.0`);
+      // To the size of the skip it meets next, not a blind x2: a stride-2 conv took n to ceil(n / 2).
+      h = upsampleNearestTo(g, h, skips[skips.length - 1]!.value, `up_blocks.${i}.upsamplers.0`);
       h = conv2d(g, `up_blocks.${i}.upsamplers.0.conv`, h, channels, channels, 3);
     }
   }
