@@ -55,6 +55,13 @@ describe('the tiny model and its variants run through the engine', () => {
     expect(reference.images[0]!.rgb).toMatchObject({ width: 64, height: 64 });
   });
 
+  it('any multiple of 8: 40×56 and 8×8 images', async () => {
+    for (const [width, height] of [[40, 56], [8, 8]] as const) {
+      const result = await generate(referenceDir, { ...integerTimesteps, width, height, count: 2 });
+      expect(result.images.map((image) => [image.rgb.width, image.rgb.height])).toEqual([[width, height], [width, height]]);
+    }
+  });
+
   for (const shape of ['scalar', 'batch'] as const) {
     it(`timestep shaped ${shape === 'scalar' ? '[]' : '[batch]'} gives the same image as [1]`, async () => {
       const result = await generate(await built(`ts-${shape}`, { timestepShape: shape }), integerTimesteps);
