@@ -1,0 +1,152 @@
+import { z } from 'zod';
+import type { ProviderChoice } from '../engine/types.ts';
+
+/** Everything the bot reads from the environment, validated once at start. */
+export interface BotConfig {
+  discord: DiscordConfig;
+  modelDir: string;
+  provider: ProviderChoice;
+  concurrency: number;
+  previewIntervalMs: number;
+  maxQueuedPerUser: number;
+  /** `redis://…` / `rediss://…`, or a folder for the local file-backed store. */
+  storeUrl: string;
+  logLevel: LogLevel;
+  /** How long a running job may keep going after SIGINT/SIGTERM before it is cancelled. */
+  shutdownGraceMs: number;
+  /** Largest attachment total Discord accepts from us; bigger results are re-encoded as WebP. */
+  uploadLimitBytes: number;
+}
+
+export interface DiscordConfig {
+  token: string;
+  applicationId: string;
+  apiUrl: string;
+  guildId: string | undefined;
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const DEFAULT_MODEL_DIR = 'models/tiny-sd';
+export const DEFAULT_STORE_URL = 'data';
+export const DEFAULT_API_URL = 'https://discord.com/api';
+
+/** A configuration problem, phrased as one line a person can act on. Never contains secret values. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const snowflake = (name: string) =>
+  z.string().regex(/^\d{1,20}$/, `${name} must be a Discord id (digits only)`);
+
+const wholeNumber = (name: string, min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .default(String(fallback))
+    .refine((text) => /^\d+$/.test(text.trim()), `${name} must be a whole number`)
+    .transform((text) => Number(text.trim()))
+    .refine((value) => value >= min && value <= max, `${name} must be between ${min} and ${max}`);
+
+const discordShape = {
+  // The message never echoes the value: a token pasted into the wrong variable must not reach logs.
+  DISCORD_TOKEN: z
+    .string({ error: 'DISCORD_TOKEN is required (the bot token from the Discord developer portal)' })
+    .min(1, 'DISCORD_TOKEN is required (the bot token from the Discord developer portal)')
+    .refine((token) => !/\s/.test(token), 'DISCORD_TOKEN must not contain spaces or line breaks'),
+  DISCORD_APPLICATION_ID: z
+    .string({ error: 'DISCORD_APPLICATION_ID is required (the application id from the Discord developer portal)' })
+    .pipe(snowflake('DISCORD_APPLICATION_ID')),
+  DISCORD_API_URL: z
+    .string()
+    .default(DEFAULT_API_URL)
+    .refine((text) => /^https?:\/\/[^\s]+$/.test(text) && URL.canParse(text), 'DISCORD_API_URL must be an http(s) URL')
+    .transform((text) => text.replace(/\/+$/, '')),
+  DISCORD_GUILD_ID: snowflake('DISCORD_GUILD_ID').optional(),
+};
+
+const botShape = {
+  ...discordShape,
+  IMAGINE_MODEL: z.string().default(DEFAULT_MODEL_DIR),
+  IMAGINE_PROVIDER: z.enum(['auto', 'cpu', 'cuda', 'webgpu'], {
+    error: 'IMAGINE_PROVIDER must be one of auto, cpu, cuda, webgpu',
+  }).default('auto'),
+  IMAGINE_CONCURRENCY: wholeNumber('IMAGINE_CONCURRENCY', 1, 16, 1),
+  IMAGINE_PREVIEW_INTERVAL_MS: wholeNumber('IMAGINE_PREVIEW_INTERVAL_MS', 100, 60_000, 1500),
+  IMAGINE_MAX_QUEUED_PER_USER: wholeNumber('IMAGINE_MAX_QUEUED_PER_USER', 1, 100, 2),
+  IMAGINE_STORE_URL: z
+    .string()
+    .default(DEFAULT_STORE_URL)
+    .refine(
+      (text) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(text) || /^(rediss?|file):\/\//i.test(text),
+      'IMAGINE_STORE_URL must be redis://…, rediss://…, file://… or a folder path',
+    ),
+  IMAGINE_SHUTDOWN_GRACE_MS: wholeNumber('IMAGINE_SHUTDOWN_GRACE_MS', 0, 3_600_000, 30_000),
+  IMAGINE_UPLOAD_LIMIT_BYTES: wholeNumber('IMAGINE_UPLOAD_LIMIT_BYTES', 256 * 1024, 500 * 1024 * 1024, 10 * 1024 * 1024),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+};
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** `FOO=` in a .env file means "not set", not "set to nothing". */
+function withoutBlanks(env: Env, keys: readonly string[]): Record<string, string> {
+  const picked: Record<string, string> = {};
+  for (const key of keys) {
+    const value = env[key];
+    if (value !== undefined && value.trim() !== '') picked[key] = value.trim();
+  }
+  return picked;
+}
+
+function describeIssues(error: z.ZodError): string {
+  const messages = error.issues.map((issue) => {
+    const variable = String(issue.path[0] ?? 'environment');
+    // zod's own wording for type errors does not name the variable; ours always does.
+    return issue.message.includes(variable) ? issue.message : `${variable}: ${issue.message}`;
+  });
+  return `Configuration error: ${[...new Set(messages)].join('; ')}`;
+}
+
+function parse<Shape extends z.ZodRawShape>(shape: Shape, env: Env): z.infer<z.ZodObject<Shape>> {
+  const result = z.object(shape).safeParse(withoutBlanks(env, Object.keys(shape)));
+  if (!result.success) throw new ConfigError(describeIssues(result.error));
+  return result.data;
+}
+
+/** Just what registering slash commands needs. */
+export function loadDiscordConfig(env: Env): DiscordConfig {
+  const parsed = parse(discordShape, env);
+  return {
+    token: parsed.DISCORD_TOKEN,
+    applicationId: parsed.DISCORD_APPLICATION_ID,
+    apiUrl: parsed.DISCORD_API_URL,
+    guildId: parsed.DISCORD_GUILD_ID,
+  };
+}
+
+export function loadConfig(env: Env): BotConfig {
+  const parsed = parse(botShape, env);
+  return {
+    discord: {
+      token: parsed.DISCORD_TOKEN,
+      applicationId: parsed.DISCORD_APPLICATION_ID,
+      apiUrl: parsed.DISCORD_API_URL,
+      guildId: parsed.DISCORD_GUILD_ID,
+    },
+    modelDir: parsed.IMAGINE_MODEL,
+    provider: parsed.IMAGINE_PROVIDER,
+    concurrency: parsed.IMAGINE_CONCURRENCY,
+    previewIntervalMs: parsed.IMAGINE_PREVIEW_INTERVAL_MS,
+    maxQueuedPerUser: parsed.IMAGINE_MAX_QUEUED_PER_USER,
+    storeUrl: parsed.IMAGINE_STORE_URL,
+    logLevel: parsed.LOG_LEVEL,
+    shutdownGraceMs: parsed.IMAGINE_SHUTDOWN_GRACE_MS,
+    uploadLimitBytes: parsed.IMAGINE_UPLOAD_LIMIT_BYTES,
+  };
+}
+
+/** The configuration as it may be logged: the token is left out, not masked, so no code path can print it. */
+export function describeConfig(config: BotConfig): Record<string, unknown> {
+  const { discord, ...rest } = config;
+  return { ...rest, applicationId: discord.applicationId, apiUrl: discord.apiUrl, guildId: discord.guildId };
+}
