@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import { findBannedWord, parseWordList } from '../../src/bot/banned-words.ts';
+import { DEFAULT_CHANNEL_SETTINGS, type ChannelSettings } from '../../src/bot/channel-settings.ts';
+import { resolveImagineRequest, type ImagineOptions } from '../../src/bot/imagine-request.ts';
+import { dimensionsFor } from '../../src/bot/sizes.ts';
+
+const native = { width: 512, height: 512 };
+const channel = (overrides: Partial<ChannelSettings> = {}): ChannelSettings => ({ ...DEFAULT_CHANNEL_SETTINGS, bannedWords: [], ...overrides });
+
+function resolve(options: Partial<ImagineOptions>, settings: ChannelSettings = channel()) {
+  return resolveImagineRequest({ prompt: 'a cat', ...options }, settings, native);
+}
+
+function refusal(options: Partial<ImagineOptions>, settings?: ChannelSettings): string {
+  const result = resolve(options, settings);
+  if (result.ok) throw new Error('expected a refusal');
+  return result.message;
+}
+
+describe('sizes', () => {
+  it('derives portrait and landscape from the native size', () => {
+    expect(dimensionsFor('square', native)).toEqual({ width: 512, height: 512 });
+    expect(dimensionsFor('portrait', native)).toEqual({ width: 512, height: 768 });
+    expect(dimensionsFor('landscape', native)).toEqual({ width: 768, height: 512 });
+    expect(dimensionsFor('portrait', { width: 64, height: 64 })).toEqual({ width: 64, height: 96 });
+    expect(dimensionsFor('landscape', { width: 200, height: 200 }).width % 8).toBe(0);
+  });
+});
+
+describe('resolveImagineRequest', () => {
+  it('fills the engine defaults when neither user nor channel says otherwise', () => {
+    expect(resolve({})).toEqual({
+      ok: true,
+      request: { prompt: 'a cat', negativePrompt: '', steps: 25, guidance: 7.5, width: 512, height: 512, count: 1 },
+    });
+  });
+
+  it('passes explicit options through', () => {
+    const result = resolve({ negative: 'blurry', seed: 4294967295, steps: 30, guidance: 0, size: 'landscape', scheduler: 'euler-a', count: 4 });
+    expect(result).toEqual({
+      ok: true,
+      request: { prompt: 'a cat', negativePrompt: 'blurry', seed: 4294967295, steps: 30, guidance: 0, scheduler: 'euler-a', width: 768, height: 512, count: 4 },
+    });
+  });
+
+  it.each([
+    [{ seed: -1 }, 'seed must be a whole number from 0 to 4294967295.'],
+    [{ seed: 4294967296 }, 'seed must be a whole number from 0 to 4294967295.'],
+    [{ steps: 0 }, 'steps must be a whole number from 1 to 150.'],
+    [{ steps: 151 }, 'steps must be a whole number from 1 to 150.'],
+    [{ steps: 2.5 }, 'steps must be a whole number from 1 to 150.'],
+    [{ guidance: 31 }, 'guidance must be a number from 0 to 30.'],
+    [{ guidance: Number.NaN }, 'guidance must be a number from 0 to 30.'],
+    [{ count: 5 }, 'count must be a whole number from 1 to 4.'],
+    [{ size: 'huge' }, 'size must be square, portrait or landscape.'],
+    [{ scheduler: 'magic' }, /^scheduler must be one of ddim, ddpm, pndm, lms, euler, euler-a, heun, dpm\+\+2m, dpm\+\+2m-karras, unipc, lcm\.$/],
+    [{ prompt: '   ' }, 'The prompt is empty: describe the image you want.'],
+    [{ prompt: 'x'.repeat(1001) }, 'The prompt is too long: at most 1000 characters.'],
+  ])('refuses %j saying what is allowed', (options, message) => {
+    if (typeof message === 'string') expect(refusal(options)).toBe(message);
+    else expect(refusal(options)).toMatch(message);
+  });
+
+  it('uses channel defaults for options the user left out', () => {
+    const settings = channel({ steps: 12, guidance: 4, size: 'portrait', scheduler: 'lcm', negative: 'ugly' });
+    expect(resolve({}, settings)).toEqual({
+      ok: true,
+      request: { prompt: 'a cat', negativePrompt: 'ugly', steps: 12, guidance: 4, scheduler: 'lcm', width: 512, height: 768, count: 1 },
+    });
+  });
+
+  it('lets explicit options override channel defaults', () => {
+    const settings = channel({ steps: 12, guidance: 4, size: 'portrait', scheduler: 'lcm', negative: 'ugly' });
+    const result = resolve({ steps: 20, guidance: 9, size: 'square', scheduler: 'ddim', negative: 'dark' }, settings);
+    expect(result).toMatchObject({ ok: true, request: { steps: 20, guidance: 9, width: 512, height: 512, scheduler: 'ddim', negativePrompt: 'dark' } });
+  });
+
+  it('refuses explicit values above the channel maxima, naming the maximum', () => {
+    const settings = channel({ maxSteps: 20, maxCount: 2 });
+    expect(refusal({ steps: 21 }, settings)).toBe('steps must be a whole number from 1 to 20 in this channel.');
+    expect(refusal({ count: 3 }, settings)).toBe('count must be a whole number from 1 to 2 in this channel.');
+    expect(resolve({ steps: 20, count: 2 }, settings).ok).toBe(true);
+  });
+
+  it('keeps the default steps within a channel maximum below the engine default', () => {
+    expect(resolve({}, channel({ maxSteps: 10 }))).toMatchObject({ ok: true, request: { steps: 10 } });
+  });
+
+  it('refuses everything in a disabled channel', () => {
+    expect(refusal({}, channel({ enabled: false }))).toBe('/imagine is turned off in this channel.');
+  });
+
+  it('refuses prompts with banned words, whole-word and case-insensitively', () => {
+    const settings = channel({ bannedWords: ['gore', 'red paint'] });
+    expect(refusal({ prompt: 'A lot of GORE.' }, settings)).toBe('Your prompt contains “gore”, which is not allowed in this channel.');
+    expect(refusal({ prompt: 'splashes of Red  Paint everywhere' }, settings)).toMatch(/red paint/);
+    expect(resolve({ prompt: 'a gorewood forest, red painting' }, settings).ok).toBe(true);
+  });
+});
+
+describe('banned words', () => {
+  it('matches whole words only, including non-ASCII ones', () => {
+    expect(findBannedWord('Café au lait', ['café'])).toBe('café');
+    expect(findBannedWord('cafés', ['café'])).toBeUndefined();
+    expect(findBannedWord('a (cat)', ['cat'])).toBe('cat');
+    expect(findBannedWord('c.t', ['c.t'])).toBe('c.t');
+    expect(findBannedWord('cat', ['c.t', '  '])).toBeUndefined();
+  });
+
+  it('parses comma-separated lists without blanks or duplicates', () => {
+    expect(parseWordList(' gore,  Gore , ,red   paint ')).toEqual(['gore', 'red paint']);
+  });
+});
