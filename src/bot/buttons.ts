@@ -1,0 +1,58 @@
+import { MessageFlags, type ButtonInteraction } from 'discord.js';
+import type { BotContext } from './context.ts';
+import { parseCustomId } from './custom-ids.ts';
+import { describeDiscordError } from './discord-errors.ts';
+import { replyPrivately } from './interaction-replies.ts';
+import { isModerator } from './permissions.ts';
+import { startReroll } from './reroll.ts';
+
+export async function handleButton(interaction: ButtonInteraction, context: BotContext): Promise<void> {
+  const action = parseCustomId(interaction.customId);
+  if (!action) return replyPrivately(interaction, 'This button is no longer supported.');
+  switch (action.action) {
+    case 'cancel':
+      return cancelJob(interaction, context, action.jobId);
+    case 'reroll':
+      return reroll(interaction, context);
+    case 'delete':
+      return deleteResult(interaction, context);
+  }
+}
+
+async function cancelJob(interaction: ButtonInteraction, context: BotContext, jobId: string): Promise<void> {
+  const job = context.jobs.queue.get(jobId);
+  if (!job) return replyPrivately(interaction, 'That job has already finished or been cancelled.');
+  if (job.userId !== interaction.user.id && !isModerator(interaction.memberPermissions)) {
+    return replyPrivately(interaction, 'Only the person who started this job, or a moderator, can cancel it.');
+  }
+  await interaction.deferUpdate();
+  const cancelled = context.jobs.cancel(jobId, { kind: 'user', userId: interaction.user.id });
+  job.log.info({ by: interaction.user.id, state: cancelled }, 'cancel requested');
+}
+
+async function reroll(interaction: ButtonInteraction, context: BotContext): Promise<void> {
+  const record = await context.results.get(interaction.message.id);
+  if (!record) return replyPrivately(interaction, 'I no longer have the settings for this image, so I cannot reroll it.');
+  // Acknowledge at once: the checks below read the store, and the new job replies in the channel.
+  await interaction.deferUpdate();
+  const outcome = await startReroll(context, record, interaction.user.id);
+  if (!outcome.ok) await interaction.followUp({ content: outcome.message, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
+}
+
+async function deleteResult(interaction: ButtonInteraction, context: BotContext): Promise<void> {
+  const message = interaction.message;
+  const record = await context.results.get(message.id);
+  if (record?.ownerId !== interaction.user.id && !isModerator(interaction.memberPermissions)) {
+    return replyPrivately(interaction, 'Only the person who made this image, or a moderator, can delete it.');
+  }
+  await interaction.deferUpdate();
+  try {
+    await context.messenger.deleteMessage(message.channelId, message.id);
+  } catch (error) {
+    context.logger.warn({ err: describeDiscordError(error), messageId: message.id }, 'could not delete a result');
+    await interaction.followUp({ content: 'I could not delete that message.', flags: MessageFlags.Ephemeral });
+    return;
+  }
+  await context.results.delete(message.id);
+  context.logger.info({ messageId: message.id, by: interaction.user.id, jobId: record?.jobId }, 'result deleted');
+}

@@ -1,0 +1,25 @@
+import type { ChatInputCommandInteraction, RESTPostAPIChatInputApplicationCommandsJSONBody } from 'discord.js';
+import type { Logger } from 'pino';
+import type { EngineInfo } from '../engine/types.ts';
+import type { ChannelSettingsStore } from './channel-settings.ts';
+import type { DiscordMessenger } from './discord-messenger.ts';
+import type { JobService } from './job-service.ts';
+import type { ResultStore } from './result-store.ts';
+
+/** What command, button and reaction handlers work with. */
+export interface BotContext {
+  jobs: JobService;
+  settings: ChannelSettingsStore;
+  results: ResultStore;
+  messenger: DiscordMessenger;
+  engineInfo: EngineInfo;
+  concurrency: number;
+  logger: Logger;
+}
+
+export interface SlashCommand {
+  name: string;
+  /** The registration payload. */
+  data: RESTPostAPIChatInputApplicationCommandsJSONBody;
+  execute(interaction: ChatInputCommandInteraction, context: BotContext): Promise<void>;
+}

@@ -1,0 +1,74 @@
+import { randomInt } from 'node:crypto';
+import { LIMITS } from '../engine/types.ts';
+import { findBannedWord } from './banned-words.ts';
+import type { BotContext } from './context.ts';
+import { describeDiscordError, isMissingPermissions } from './discord-errors.ts';
+import type { BotRequest } from './imagine-request.ts';
+import { effectiveMax } from './imagine-request.ts';
+import { admissionRefusal } from './interaction-replies.ts';
+import { newJobId, type Job } from './job.ts';
+import { promptExcerpt } from './job-messages.ts';
+import { ChannelReply } from './reply-target.ts';
+import type { ResultRecord } from './result-store.ts';
+
+export type RerollOutcome = { ok: true; jobId: string } | { ok: false; message: string };
+
+/** A seed other than `previous`, so that a reroll always shows a new image. */
+export function freshSeed(previous: number): number {
+  let seed = previous;
+  while (seed === previous) seed = randomInt(LIMITS.seed.min, LIMITS.seed.max + 1);
+  return seed;
+}
+
+/**
+ * Runs a stored result again with a new seed, posted as a channel message replying to that result
+ * (reactions have no interaction to answer through). The channel's current rules apply, not the ones
+ * in force when the result was made.
+ */
+export async function startReroll(context: BotContext, record: ResultRecord, userId: string): Promise<RerollOutcome> {
+  const settings = await context.settings.get(record.channelId);
+  if (!settings.enabled) return { ok: false, message: '/imagine is turned off in this channel.' };
+  const banned = findBannedWord(record.request.prompt, settings.bannedWords);
+  if (banned !== undefined) return { ok: false, message: `That prompt contains “${banned}”, which is no longer allowed in this channel.` };
+  const maxSteps = effectiveMax(settings.maxSteps, LIMITS.steps.max);
+  if (record.request.steps > maxSteps) return { ok: false, message: `This channel now allows at most ${maxSteps} steps.` };
+  const maxCount = effectiveMax(settings.maxCount, LIMITS.count.max);
+  if (record.request.count > maxCount) return { ok: false, message: `This channel now allows at most ${maxCount} images per job.` };
+  const place = context.jobs.reserve(userId);
+  if (!place.accepted) return { ok: false, message: admissionRefusal(place) };
+
+  const jobId = newJobId();
+  const log = context.logger.child({ jobId });
+  const { seed, ...rest } = record.request;
+  const request: BotRequest = { ...rest, seed: freshSeed(seed) };
+  let reply: ChannelReply;
+  try {
+    reply = await ChannelReply.post(
+      { messenger: context.messenger, channelId: record.channelId, replyTo: record.messageId, logger: log },
+      { content: `🔁 <@${userId}> rerolled this.\n> ${promptExcerpt(request.prompt)}` },
+    );
+  } catch (error) {
+    place.reservation.release();
+    log.error({ err: describeDiscordError(error) }, 'could not post the reroll message');
+    const why = isMissingPermissions(error) ? 'I am missing permissions to post in this channel' : 'I could not post in this channel';
+    return { ok: false, message: `${why} (job id \`${jobId}\`).` };
+  }
+  const job: Job = {
+    id: jobId,
+    userId,
+    guildId: record.guildId,
+    channelId: record.channelId,
+    request,
+    reply,
+    parentMessageId: record.messageId,
+    createdAt: Date.now(),
+    log,
+  };
+  const outcome = context.jobs.submit(job, place.reservation);
+  if (!outcome.accepted) {
+    const message = admissionRefusal(outcome);
+    await reply.deliver({ content: `🔁 ${message}` }).catch(() => undefined);
+    return { ok: false, message };
+  }
+  return { ok: true, jobId };
+}
