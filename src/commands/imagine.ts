@@ -1,0 +1,128 @@
+import { InteractionContextType, SlashCommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
+import { SCHEDULER_NAMES } from '../engine/schedulers/scheduler.ts';
+import { LIMITS } from '../engine/types.ts';
+import type { ChannelSettings } from '../bot/channel-settings.ts';
+import type { BotContext, SlashCommand } from '../bot/context.ts';
+import { MAX_PROMPT_LENGTH, resolveImagineRequest, type ImagineOptions } from '../bot/imagine-request.ts';
+import { admissionRefusal, replyPrivately } from '../bot/interaction-replies.ts';
+import { newJobId, type Job } from '../bot/job.ts';
+import { InteractionReply } from '../bot/reply-target.ts';
+import { SIZE_NAMES } from '../bot/sizes.ts';
+
+/** Past this, acknowledge first and validate after: Discord drops interactions not answered in 3 s. */
+const SETTINGS_LOOKUP_BUDGET_MS = 1500;
+
+const SIZE_LABELS = { square: 'square (1:1)', portrait: 'portrait (2:3)', landscape: 'landscape (3:2)' } as const;
+
+const data = new SlashCommandBuilder()
+  .setName('imagine')
+  .setDescription('Generate an image from a text prompt')
+  .setContexts(InteractionContextType.Guild)
+  .addStringOption((option) =>
+    option.setName('prompt').setDescription('What to draw').setRequired(true).setMaxLength(MAX_PROMPT_LENGTH),
+  )
+  .addStringOption((option) =>
+    option.setName('negative').setDescription('What to keep out of the image').setMaxLength(MAX_PROMPT_LENGTH),
+  )
+  .addIntegerOption((option) =>
+    option.setName('seed').setDescription('Seed for a reproducible image (random if omitted)').setMinValue(LIMITS.seed.min).setMaxValue(LIMITS.seed.max),
+  )
+  .addIntegerOption((option) =>
+    option.setName('steps').setDescription('Denoising steps: more is slower and finer').setMinValue(LIMITS.steps.min).setMaxValue(LIMITS.steps.max),
+  )
+  .addNumberOption((option) =>
+    option.setName('guidance').setDescription('How closely to follow the prompt').setMinValue(LIMITS.guidance.min).setMaxValue(LIMITS.guidance.max),
+  )
+  .addStringOption((option) =>
+    option
+      .setName('size')
+      .setDescription("Shape, at the model's native resolution")
+      .addChoices(...SIZE_NAMES.map((size) => ({ name: SIZE_LABELS[size], value: size }))),
+  )
+  .addStringOption((option) =>
+    option
+      .setName('scheduler')
+      .setDescription('Sampling method')
+      .addChoices(...SCHEDULER_NAMES.map((name) => ({ name, value: name }))),
+  )
+  .addIntegerOption((option) =>
+    option.setName('count').setDescription('How many images').setMinValue(LIMITS.count.min).setMaxValue(LIMITS.count.max),
+  )
+  .toJSON();
+
+function readOptions(interaction: ChatInputCommandInteraction): ImagineOptions {
+  const options = interaction.options;
+  return {
+    prompt: options.getString('prompt', true),
+    negative: options.getString('negative') ?? undefined,
+    seed: options.getInteger('seed') ?? undefined,
+    steps: options.getInteger('steps') ?? undefined,
+    guidance: options.getNumber('guidance') ?? undefined,
+    size: options.getString('size') ?? undefined,
+    scheduler: options.getString('scheduler') ?? undefined,
+    count: options.getInteger('count') ?? undefined,
+  };
+}
+
+/** The channel's settings, or undefined if the store is too slow to answer before we must acknowledge. */
+async function settingsWithinBudget(lookup: Promise<ChannelSettings>): Promise<ChannelSettings | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), SETTINGS_LOOKUP_BUDGET_MS)));
+  try {
+    return await Promise.race([lookup, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function execute(interaction: ChatInputCommandInteraction, context: BotContext): Promise<void> {
+  const receivedAt = Date.now();
+  const channelId = interaction.channelId;
+  const options = readOptions(interaction);
+
+  // Refusals are checked before acknowledging where possible, so that they can be plain ephemeral replies.
+  const lookup = context.settings.get(channelId);
+  let settings = await settingsWithinBudget(lookup);
+  if (settings === undefined) {
+    await interaction.deferReply();
+    settings = await lookup;
+  }
+  const { nativeWidth, nativeHeight } = context.engineInfo.model;
+  const check = resolveImagineRequest(options, settings, { width: nativeWidth, height: nativeHeight });
+  if (!check.ok) return replyPrivately(interaction, check.message);
+  const place = context.jobs.reserve(interaction.user.id);
+  if (!place.accepted) return replyPrivately(interaction, admissionRefusal(place));
+
+  if (!interaction.deferred) {
+    try {
+      await interaction.deferReply();
+    } catch (error) {
+      place.reservation.release();
+      throw error;
+    }
+  }
+
+  const jobId = newJobId();
+  const log = context.logger.child({ jobId });
+  const job: Job = {
+    id: jobId,
+    userId: interaction.user.id,
+    guildId: interaction.guildId,
+    channelId,
+    request: check.request,
+    reply: new InteractionReply({
+      messenger: context.messenger,
+      interactionToken: interaction.token,
+      channelId,
+      ownerId: interaction.user.id,
+      logger: log,
+      createdAt: receivedAt,
+    }),
+    createdAt: receivedAt,
+    log,
+  };
+  const outcome = context.jobs.submit(job, place.reservation);
+  if (!outcome.accepted) await replyPrivately(interaction, admissionRefusal(outcome));
+}
+
+export const imagineCommand: SlashCommand = { name: 'imagine', data, execute };

@@ -1,0 +1,188 @@
+import {
+  InteractionContextType,
+  MessageFlags,
+  PermissionFlagsBits,
+  SlashCommandBuilder,
+  type APIEmbed,
+  type ChatInputCommandInteraction,
+} from 'discord.js';
+import { SCHEDULER_NAMES } from '../engine/schedulers/scheduler.ts';
+import { DEFAULTS, LIMITS } from '../engine/types.ts';
+import { parseWordList } from '../bot/banned-words.ts';
+import { RESETTABLE_SETTINGS, type ChannelSettings, type SettingName } from '../bot/channel-settings.ts';
+import type { BotContext, SlashCommand } from '../bot/context.ts';
+import { effectiveMax, isSchedulerName, MAX_PROMPT_LENGTH } from '../bot/imagine-request.ts';
+import { replyPrivately } from '../bot/interaction-replies.ts';
+import { canManageSettings } from '../bot/permissions.ts';
+import { isSizeName, SIZE_NAMES } from '../bot/sizes.ts';
+
+/** Typed into a text setting, clears it. */
+const CLEAR_WORD = 'none';
+
+const SETTING_LABELS: Record<SettingName, string> = {
+  enabled: 'on/off',
+  steps: 'default steps',
+  guidance: 'default guidance',
+  size: 'default size',
+  scheduler: 'default scheduler',
+  negative: 'default negative prompt',
+  maxSteps: 'maximum steps',
+  maxCount: 'maximum images per job',
+  bannedWords: 'banned words',
+};
+
+const data = new SlashCommandBuilder()
+  .setName('settings')
+  .setDescription("This channel's /imagine defaults and limits (moderators)")
+  .setContexts(InteractionContextType.Guild)
+  .setDefaultMemberPermissions(PermissionFlagsBits.ManageChannels)
+  .addSubcommand((sub) => sub.setName('show').setDescription("Show this channel's settings"))
+  .addSubcommand((sub) =>
+    sub
+      .setName('set')
+      .setDescription("Change this channel's settings")
+      .addBooleanOption((o) => o.setName('enabled').setDescription('Allow /imagine in this channel'))
+      .addIntegerOption((o) => o.setName('steps').setDescription('Default steps').setMinValue(LIMITS.steps.min).setMaxValue(LIMITS.steps.max))
+      .addNumberOption((o) =>
+        o.setName('guidance').setDescription('Default guidance').setMinValue(LIMITS.guidance.min).setMaxValue(LIMITS.guidance.max),
+      )
+      .addStringOption((o) =>
+        o.setName('size').setDescription('Default size').addChoices(...SIZE_NAMES.map((size) => ({ name: size, value: size }))),
+      )
+      .addStringOption((o) =>
+        o.setName('scheduler').setDescription('Default scheduler').addChoices(...SCHEDULER_NAMES.map((name) => ({ name, value: name }))),
+      )
+      .addStringOption((o) =>
+        o.setName('negative').setDescription(`Default negative prompt ("${CLEAR_WORD}" clears it)`).setMaxLength(MAX_PROMPT_LENGTH),
+      )
+      .addIntegerOption((o) =>
+        o.setName('max_steps').setDescription('Most steps a job may use').setMinValue(LIMITS.steps.min).setMaxValue(LIMITS.steps.max),
+      )
+      .addIntegerOption((o) =>
+        o.setName('max_count').setDescription('Most images per job').setMinValue(LIMITS.count.min).setMaxValue(LIMITS.count.max),
+      )
+      .addStringOption((o) =>
+        o
+          .setName('banned_words')
+          .setDescription(`Comma-separated words refused in prompts; replaces the list ("${CLEAR_WORD}" clears it)`)
+          .setMaxLength(2000),
+      ),
+  )
+  .addSubcommand((sub) =>
+    sub
+      .setName('reset')
+      .setDescription('Reset one setting, or all of them')
+      .addStringOption((o) =>
+        o
+          .setName('setting')
+          .setDescription('The setting to reset (all if omitted)')
+          .addChoices(...RESETTABLE_SETTINGS.map((name) => ({ name: SETTING_LABELS[name], value: name }))),
+      ),
+  )
+  .toJSON();
+
+export function describeSettings(settings: ChannelSettings): APIEmbed {
+  const orDefault = (value: string | number | undefined, fallback: string) => (value === undefined ? `${fallback} (default)` : String(value));
+  const fields = [
+    { name: 'Enabled', value: settings.enabled ? 'yes' : 'no' },
+    { name: 'Steps', value: orDefault(settings.steps, String(DEFAULTS.steps)) },
+    { name: 'Guidance', value: orDefault(settings.guidance, String(DEFAULTS.guidance)) },
+    { name: 'Size', value: orDefault(settings.size, 'square') },
+    { name: 'Scheduler', value: orDefault(settings.scheduler, "the model's") },
+    { name: 'Negative prompt', value: settings.negative ? settings.negative.slice(0, 1024) : '(none)' },
+    { name: 'Maximum steps', value: orDefault(settings.maxSteps, String(LIMITS.steps.max)) },
+    { name: 'Maximum images per job', value: orDefault(settings.maxCount, String(LIMITS.count.max)) },
+    { name: 'Banned words', value: settings.bannedWords.length > 0 ? settings.bannedWords.join(', ').slice(0, 1024) : '(none)' },
+  ];
+  return { title: '/imagine settings for this channel', fields: fields.map((field) => ({ ...field, inline: field.name !== 'Banned words' })) };
+}
+
+type Changes = { ok: true; changes: Partial<ChannelSettings> } | { ok: false; message: string };
+
+function readChanges(interaction: ChatInputCommandInteraction): Changes {
+  const options = interaction.options;
+  const changes: Partial<ChannelSettings> = {};
+  const enabled = options.getBoolean('enabled');
+  if (enabled !== null) changes.enabled = enabled;
+
+  // Discord enforces these ranges too, but a stale client or a hand-made request may not.
+  const wholeNumbers = [
+    ['steps', 'steps', LIMITS.steps],
+    ['max_steps', 'maxSteps', LIMITS.steps],
+    ['max_count', 'maxCount', LIMITS.count],
+  ] as const;
+  for (const [option, setting, { min, max }] of wholeNumbers) {
+    const value = options.getInteger(option);
+    if (value === null) continue;
+    if (!(Number.isInteger(value) && value >= min && value <= max)) return { ok: false, message: `${option} must be from ${min} to ${max}.` };
+    changes[setting] = value;
+  }
+  const guidance = options.getNumber('guidance');
+  if (guidance !== null) {
+    if (!(guidance >= LIMITS.guidance.min && guidance <= LIMITS.guidance.max)) {
+      return { ok: false, message: `guidance must be from ${LIMITS.guidance.min} to ${LIMITS.guidance.max}.` };
+    }
+    changes.guidance = guidance;
+  }
+  const size = options.getString('size');
+  if (size !== null) {
+    if (!isSizeName(size)) return { ok: false, message: `size must be one of ${SIZE_NAMES.join(', ')}.` };
+    changes.size = size;
+  }
+  const scheduler = options.getString('scheduler');
+  if (scheduler !== null) {
+    if (!isSchedulerName(scheduler)) return { ok: false, message: `scheduler must be one of ${SCHEDULER_NAMES.join(', ')}.` };
+    changes.scheduler = scheduler;
+  }
+  const negative = options.getString('negative');
+  if (negative !== null) changes.negative = negative.trim().toLowerCase() === CLEAR_WORD ? undefined : negative.trim();
+  const banned = options.getString('banned_words');
+  if (banned !== null) changes.bannedWords = banned.trim().toLowerCase() === CLEAR_WORD ? [] : parseWordList(banned);
+
+  if (Object.keys(changes).length === 0) return { ok: false, message: 'Nothing to change: give at least one option.' };
+  return { ok: true, changes };
+}
+
+/** Settings that contradict each other would make every /imagine in the channel fail. */
+function inconsistency(settings: ChannelSettings): string | undefined {
+  const maxSteps = effectiveMax(settings.maxSteps, LIMITS.steps.max);
+  if (settings.steps !== undefined && settings.steps > maxSteps) {
+    return `Default steps (${settings.steps}) would be above the maximum steps (${maxSteps}).`;
+  }
+  return undefined;
+}
+
+async function execute(interaction: ChatInputCommandInteraction, context: BotContext): Promise<void> {
+  // default_member_permissions only hides the command; server admins can override it, so check again.
+  if (!canManageSettings(interaction.memberPermissions)) {
+    return replyPrivately(interaction, 'Only members with the Manage Channels permission can use /settings.');
+  }
+  const channelId = interaction.channelId;
+  const subcommand = interaction.options.getSubcommand(true);
+  const reply = (content: string, settings: ChannelSettings) =>
+    interaction.reply({ content, embeds: [describeSettings(settings)], flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
+
+  if (subcommand === 'show') {
+    await reply('', await context.settings.get(channelId));
+    return;
+  }
+  if (subcommand === 'reset') {
+    const setting = interaction.options.getString('setting');
+    if (setting !== null && !(RESETTABLE_SETTINGS as readonly string[]).includes(setting)) {
+      return replyPrivately(interaction, `setting must be one of ${RESETTABLE_SETTINGS.join(', ')}.`);
+    }
+    const settings = await context.settings.reset(channelId, (setting ?? undefined) as SettingName | undefined);
+    context.logger.info({ channelId, setting: setting ?? 'all', by: interaction.user.id }, 'channel settings reset');
+    await reply(setting ? `Reset ${SETTING_LABELS[setting as SettingName]}.` : 'Reset all settings.', settings);
+    return;
+  }
+  const read = readChanges(interaction);
+  if (!read.ok) return replyPrivately(interaction, read.message);
+  const problem = inconsistency({ ...(await context.settings.get(channelId)), ...read.changes });
+  if (problem) return replyPrivately(interaction, problem);
+  const settings = await context.settings.update(channelId, read.changes);
+  context.logger.info({ channelId, changes: read.changes, by: interaction.user.id }, 'channel settings changed');
+  await reply('Saved.', settings);
+}
+
+export const settingsCommand: SlashCommand = { name: 'settings', data, execute };
