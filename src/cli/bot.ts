@@ -1,0 +1,81 @@
+import { config as loadDotenv } from 'dotenv';
+import type { Logger } from 'pino';
+import { ImagineBot } from '../bot/bot.ts';
+import { ConfigError, describeConfig, loadConfig, type BotConfig } from '../bot/config.ts';
+import { openEngine } from '../bot/engine-loader.ts';
+import { createLogger } from '../bot/logger.ts';
+import { openStoreBackend } from '../bot/stores.ts';
+import { EngineError } from '../engine/types.ts';
+
+/** `npm start`: runs the bot until SIGINT/SIGTERM. */
+async function main(): Promise<void> {
+  loadDotenv({ quiet: true });
+  let config: BotConfig;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+  const logger = createLogger({ level: config.logLevel });
+  try {
+    await run(config, logger);
+  } catch (error) {
+    // Startup failures are the operator's to fix: one line that says what, not a stack.
+    const reason = error instanceof EngineError || error instanceof Error ? error.message : String(error);
+    logger.debug({ err: error }, 'startup failure detail');
+    logger.fatal(`could not start: ${reason}`);
+    logger.flush();
+    process.exitCode = 1;
+  }
+}
+
+async function run(config: BotConfig, logger: Logger): Promise<void> {
+  logger.info({ config: describeConfig(config) }, 'starting');
+  const engine = await openEngine({ modelDir: config.modelDir, provider: config.provider, logger: logger.child({ component: 'engine' }) });
+  const stores = openStoreBackend(config.storeUrl);
+  const bot = new ImagineBot({
+    discord: config.discord,
+    engine,
+    stores,
+    logger,
+    concurrency: config.concurrency,
+    previewIntervalMs: config.previewIntervalMs,
+    maxQueuedPerUser: config.maxQueuedPerUser,
+    uploadLimitBytes: config.uploadLimitBytes,
+    shutdownGraceMs: config.shutdownGraceMs,
+  });
+
+  let signalled = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (signalled) {
+      logger.warn({ signal }, 'second signal: exiting without waiting');
+      process.exit(1);
+    }
+    signalled = true;
+    logger.info({ signal }, 'signal received');
+    bot
+      .stop()
+      .then(() => stores.close())
+      .then(() => engine.close())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'error during shutdown');
+          process.exit(1);
+        },
+      );
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+
+  try {
+    await bot.start();
+  } catch (error) {
+    await Promise.allSettled([bot.client.destroy(), stores.close(), engine.close()]);
+    throw error;
+  }
+}
+
+await main();
