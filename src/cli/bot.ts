@@ -33,7 +33,12 @@ async function main(): Promise<void> {
 
 async function run(config: BotConfig, logger: Logger): Promise<void> {
   logger.info({ config: describeConfig(config) }, 'starting');
-  const engine = await openEngine({ modelDir: config.modelDir, provider: config.provider, logger: logger.child({ component: 'engine' }) });
+  const engine = await openEngine({
+    modelDir: config.modelDir,
+    provider: config.provider,
+    concurrency: config.concurrency,
+    logger: logger.child({ component: 'engine' }),
+  });
   const stores = openStoreBackend(config.storeUrl);
   const bot = new ImagineBot({
     discord: config.discord,

@@ -7,6 +7,7 @@
  *   await writeFile('out.png', result.images[0].png);
  */
 export { createEngine, type EngineOptions } from './engine.ts';
+export { EnginePool } from './engine-pool.ts';
 export type { EngineBackend, BackendJob, LoadedBackendInfo } from './backends/backend.ts';
 export { InThreadBackend } from './backends/in-thread.ts';
 export { WorkerThreadBackend } from './backends/worker-thread.ts';
