@@ -14,7 +14,7 @@ export const LIMITS = {
   seed: { min: 0, max: 0xffffffff },
   /** Width and height: multiples of 8, as diffusers requires. */
   sizeMultiple: 8,
-  size: { min: 64, max: 2048 },
+  size: { min: 8, max: 4096 },
 } as const;
 
 export const DEFAULTS = {

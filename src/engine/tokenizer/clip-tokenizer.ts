@@ -29,21 +29,22 @@ function tokenContent(token: TokenizerConfig['bos_token']): string | undefined {
  * produces: NFC + whitespace folding + lowercase, CLIP's split regex, byte-level BPE with `</w>`.
  */
 function clipTokenizerJson(vocab: Record<string, number>, merges: string[], config: TokenizerConfig, dir: string): object {
-  const special = [config.bos_token, config.eos_token, config.unk_token, config.pad_token]
-    .map(tokenContent)
-    .filter((t): t is string => t !== undefined);
-  const addedTokens = [...new Set(special)].map((content) => {
+  const roles = { bos: config.bos_token, eos: config.eos_token, unk: config.unk_token, pad: config.pad_token };
+  const addedTokens = new Map<string, object>();
+  for (const [role, token] of Object.entries(roles)) {
+    const content = tokenContent(token);
+    if (content === undefined) continue;
     const id = vocab[content];
-    if (id === undefined) throw new ModelFileError(join(dir, 'vocab.json'), `special token ${content} is not in the vocabulary`);
-    return { id, content, single_word: false, lstrip: false, rstrip: false, normalized: true, special: true };
-  });
+    if (id === undefined) throw new ModelFileError(join(dir, 'tokenizer_config.json'), `${role} token ${content} is not in the vocabulary`);
+    addedTokens.set(content, { id, content, single_word: false, lstrip: false, rstrip: false, normalized: true, special: true });
+  }
   const bos = tokenContent(config.bos_token) ?? '<|startoftext|>';
   const eos = tokenContent(config.eos_token) ?? '<|endoftext|>';
   return {
     version: '1.0',
     truncation: null,
     padding: null,
-    added_tokens: addedTokens,
+    added_tokens: [...addedTokens.values()],
     normalizer: {
       type: 'Sequence',
       normalizers: [{ type: 'NFC' }, { type: 'Replace', pattern: { Regex: '\\s+' }, content: ' ' }, { type: 'Lowercase' }],
