@@ -5,67 +5,28 @@ import {
   DPM_SOLVER_MULTISTEP_DEFAULTS,
   DPMSolverMultistepScheduler,
 } from '../../src/engine/schedulers/dpm-solver-multistep.ts';
-import { sigmaToAlphaSigmaT } from '../../src/engine/schedulers/sigma-math.ts';
-import {
-  diffusersFullLoop,
-  expectScheduleMatches,
-  expectValidRun,
-  referenceCase,
-  runRecipe,
-  tanhModel,
-  trajectoryDifference,
-  trajectoryError,
-  vPredictionModel,
-} from './helpers.ts';
+import { diffusersFullLoop, expectFullLoop, expectValidRun, referenceCase, schedulerSuite, solverAlphaSigma } from './helpers.ts';
 
 const factories = {
   'dpm++2m': createDPMSolverMultistepScheduler,
   'dpm++2m-karras': createDPMSolverMultistepKarrasScheduler,
 } as const;
 
-/** (alpha_t, sigma_t) the scheduler uses at call i: from its own (possibly Karras) sigma, not the rounded timestep. */
-const ownAlphaSigma = (scheduler: DPMSolverMultistepScheduler) => (_t: number, i: number) => {
-  const { alphaT, sigmaT } = sigmaToAlphaSigmaT(scheduler.sigmas[i]!);
-  return { alpha: alphaT, sigma: sigmaT };
-};
-
 /** Positions where the schedule repeats a timestep: Karras sigmas near sigma_min round to the same t in diffusers too. */
 const repeatsOf = (timesteps: readonly number[]) => timesteps.flatMap((t, i) => (i > 0 && t === timesteps[i - 1] ? [i] : []));
 
 describe.each(Object.entries(factories))('%s matches diffusers 0.32 DPMSolverMultistepScheduler', (key, create) => {
-  const { ref, rawConfig } = referenceCase(key);
-
-  it('builds the reference timesteps and sigmas', () => {
-    const scheduler = create(rawConfig);
-    scheduler.setTimesteps(10);
-    expectScheduleMatches(scheduler, ref);
-    expect(scheduler.name).toBe(key);
-  });
-
-  it('reproduces the reference trajectory within 1e-4 relative', () => {
-    const error = trajectoryError(runRecipe(create(rawConfig)), ref);
-    expect(error.latents).toBeLessThan(1e-4);
-    expect(error.scaledInputs).toBeLessThan(1e-4);
-  });
-
-  it('a v-prediction model equivalent to the epsilon model gives the same trajectory', () => {
-    const eps = runRecipe(create(rawConfig));
-    const scheduler = create({ ...rawConfig, prediction_type: 'v_prediction' }) as DPMSolverMultistepScheduler;
-    const v = runRecipe(scheduler, { model: vPredictionModel(tanhModel, ownAlphaSigma(scheduler)) });
-    expect(trajectoryDifference(v, eps)).toBeLessThan(1e-4);
-  });
-
-  it.each([1, 2, 7, 25, 50, 150])('runs %i steps', (steps) => {
-    const probe = create(rawConfig);
-    probe.setTimesteps(steps);
-    expectValidRun(create(rawConfig), steps, { repeats: repeatsOf(probe.timesteps) });
-  });
-
-
-  it('restarts cleanly when setTimesteps is called again', () => {
-    const scheduler = create(rawConfig);
-    const first = runRecipe(scheduler);
-    expect(trajectoryDifference(runRecipe(scheduler), first)).toBe(0);
+  const { rawConfig } = referenceCase(key);
+  schedulerSuite(key, (raw) => create(raw) as DPMSolverMultistepScheduler, {
+    vAlphaSigma: (scheduler) => solverAlphaSigma(scheduler),
+    sweep: {
+      expect: (steps) => {
+        const probe = create(rawConfig);
+        probe.setTimesteps(steps);
+        return { repeats: repeatsOf(probe.timesteps) };
+      },
+    },
+    restarts: true,
   });
 });
 
@@ -101,8 +62,7 @@ describe('DPMSolverMultistepScheduler config handling', () => {
     [{ prediction_type: 'v_prediction' }, 0.2251],
     [{ prediction_type: 'v_prediction', use_karras_sigmas: true }, 0.2096],
   ])('matches diffusers unit-test full loop %o', (extra, mean) => {
-    const result = diffusersFullLoop(createDPMSolverMultistepScheduler({ ...unitConfig, ...extra }), 10);
-    expect(Math.abs(result.mean - mean)).toBeLessThan(1e-3);
+    expectFullLoop(createDPMSolverMultistepScheduler({ ...unitConfig, ...extra }), 10, { mean });
   });
 
   it('runs every algorithm type, solver type and order without NaN', () => {

@@ -1,12 +1,14 @@
 /**
  * Shared test helpers for the scheduler ports: the reference recipe of
- * test/reference/schedulers.json, error measures, schedule sanity checks and the dummy model /
- * sample of diffusers' own scheduler unit tests (tests/schedulers/test_schedulers.py).
+ * test/reference/schedulers.json, error measures, schedule sanity checks, the dummy model /
+ * sample of diffusers' own scheduler unit tests (tests/schedulers/test_schedulers.py), and the suite
+ * of checks every scheduler that feeds the UNet its latents unscaled shares.
  */
 import { readFileSync } from 'node:fs';
-import { expect } from 'vitest';
+import { expect, it } from 'vitest';
 import { TorchGenerator } from '../../src/engine/random/torch-generator.ts';
-import type { Scheduler } from '../../src/engine/schedulers/scheduler.ts';
+import type { RawSchedulerConfig, Scheduler } from '../../src/engine/schedulers/scheduler.ts';
+import { sigmaToAlphaSigmaT } from '../../src/engine/schedulers/sigma-math.ts';
 
 const f = Math.fround;
 
@@ -139,11 +141,13 @@ export function expectScheduleMatches(scheduler: Scheduler & { sigmas?: readonly
  * range, strictly descending except for the pairs listed in `repeats` (positions i with t[i] == t[i-1]),
  * and a full generation over it gives finite latents.
  */
-export function expectValidRun(
-  scheduler: Scheduler,
-  steps: number,
-  { expectedCount = steps, repeats = [] as number[], trainSteps = 1000 } = {},
-): void {
+export interface ValidRunOptions {
+  expectedCount?: number;
+  repeats?: number[];
+  trainSteps?: number;
+}
+
+export function expectValidRun(scheduler: Scheduler, steps: number, { expectedCount = steps, repeats = [], trainSteps = 1000 }: ValidRunOptions = {}): void {
   const run = runRecipe(scheduler, { steps, count: 64 });
   const t = run.timesteps;
   expect(t.length).toBe(expectedCount);
@@ -185,6 +189,17 @@ export function vPredictionModel(
 /** (α_t, σ_t) = (sqrt(ᾱ_t), sqrt(1 - ᾱ_t)) from a scheduler's alphas_cumprod. */
 export function vpAlphaSigma(alphasCumprod: Float64Array): (timestep: number) => { alpha: number; sigma: number } {
   return (t) => ({ alpha: Math.sqrt(alphasCumprod[t]!), sigma: Math.sqrt(1 - alphasCumprod[t]!) });
+}
+
+/**
+ * (α_t, σ_t) a multistep solver (DPM-Solver, UniPC) uses at call i: from its own (possibly Karras)
+ * sigma, not the rounded timestep.
+ */
+export function solverAlphaSigma(scheduler: { readonly sigmas: readonly number[] }): (timestep: number, callIndex: number) => { alpha: number; sigma: number } {
+  return (_t, i) => {
+    const { alphaT, sigmaT } = sigmaToAlphaSigmaT(scheduler.sigmas[i]!);
+    return { alpha: alphaT, sigma: sigmaT };
+  };
 }
 
 /** Worst relative error between two trajectories, step by step. */
@@ -230,4 +245,89 @@ export function diffusersFullLoop(scheduler: Scheduler, steps: number): { mean: 
   let sum = 0;
   for (const v of x) sum += Math.abs(v);
   return { mean: sum / x.length, sum };
+}
+
+/**
+ * Asserts diffusers' unit-test `full_loop` result: sum |x| within 1e-2 (where its test checks the sum)
+ * and mean |x| within 1e-3.
+ */
+export function expectFullLoop(scheduler: Scheduler, steps: number, expected: { sum?: number; mean: number }): void {
+  const result = diffusersFullLoop(scheduler, steps);
+  if (expected.sum !== undefined) expect(Math.abs(result.sum - expected.sum)).toBeLessThan(1e-2);
+  expect(Math.abs(result.mean - expected.mean)).toBeLessThan(1e-3);
+}
+
+export interface SchedulerSuiteOptions<S extends Scheduler> {
+  /** `from_config`: the class defaults, and the values the SD 1.5 config should leave (or set) for some keys. */
+  defaults?: { all: object; fromSd: Record<string, unknown> };
+  /**
+   * (α_t, σ_t) the scheduler itself uses at a call, for the v-prediction twin of the reference model;
+   * left out where an equivalent v-model does not reproduce the ε trajectory (PNDM) or the file checks more.
+   */
+  vAlphaSigma?: (scheduler: S) => (timestep: number, callIndex: number) => { alpha: number; sigma: number };
+  /** The step-count sweep: counts, the test name, and what `expectValidRun` should expect for a count. */
+  sweep?: { counts?: readonly number[]; name?: string; expect?: (steps: number) => ValidRunOptions };
+  /** Also check that a second `setTimesteps` on the same instance restarts the generation exactly. */
+  restarts?: boolean;
+}
+
+/**
+ * The checks every scheduler that feeds the UNet its latents unscaled shares (DDIM, DDPM, PNDM, LCM,
+ * DPM-Solver, UniPC): diffusers' reference schedule and trajectory for reference case `key` (whose
+ * scheduler is named `key` too), from_config defaults, the v-prediction twin, a step-count sweep and,
+ * optionally, restarts. The sigma schedulers have their own suite (sigma-helpers.ts).
+ */
+export function schedulerSuite<S extends Scheduler>(key: string, create: (raw: RawSchedulerConfig) => S, options: SchedulerSuiteOptions<S> = {}): void {
+  const { ref, rawConfig } = referenceCase(key);
+
+  it('builds the reference schedule from the SD 1.5 config', () => {
+    const scheduler = create(rawConfig);
+    scheduler.setTimesteps(10);
+    expectScheduleMatches(scheduler, ref);
+    expect(scheduler.name).toBe(key);
+  });
+
+  it('reproduces the reference trajectory within 1e-4 relative', () => {
+    const error = trajectoryError(runRecipe(create(rawConfig)), ref);
+    expect(error.latents).toBeLessThan(1e-4);
+    expect(error.scaledInputs).toBeLessThan(1e-4);
+  });
+
+  const { defaults } = options;
+  if (defaults !== undefined) {
+    it('takes its own defaults for keys the config leaves out (from_config)', () => {
+      const configOf = (raw: RawSchedulerConfig): Record<string, unknown> => (create(raw) as unknown as { config: Record<string, unknown> }).config;
+      const fromSd = configOf(rawConfig);
+      for (const [name, value] of Object.entries(defaults.fromSd)) {
+        if (typeof value === 'object' && value !== null) expect(fromSd[name], name).toEqual(value);
+        else expect(fromSd[name], name).toBe(value);
+      }
+      expect(configOf({})).toEqual(defaults.all);
+      // Keys the class does not know (other classes' options, diffusers' bookkeeping) are ignored.
+      expect(configOf({ ...rawConfig, some_future_key: 3, _class_name: 'PNDMScheduler' })).toEqual(fromSd);
+    });
+  }
+
+  const { vAlphaSigma } = options;
+  if (vAlphaSigma !== undefined) {
+    it('a v-prediction model equivalent to the epsilon model gives the same trajectory', () => {
+      const eps = runRecipe(create(rawConfig));
+      const scheduler = create({ ...rawConfig, prediction_type: 'v_prediction' });
+      const v = runRecipe(scheduler, { model: vPredictionModel(tanhModel, vAlphaSigma(scheduler)) });
+      expect(trajectoryDifference(v, eps)).toBeLessThan(1e-4);
+    });
+  }
+
+  const { counts = [1, 2, 7, 25, 50, 150], name = 'runs %i steps', expect: expectFor } = options.sweep ?? {};
+  it.each(counts)(name, (steps) => {
+    expectValidRun(create(rawConfig), steps, expectFor?.(steps));
+  });
+
+  if (options.restarts === true) {
+    it('restarts cleanly when setTimesteps is called again', () => {
+      const scheduler = create(rawConfig);
+      const first = runRecipe(scheduler);
+      expect(trajectoryDifference(runRecipe(scheduler), first)).toBe(0);
+    });
+  }
 }

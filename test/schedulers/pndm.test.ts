@@ -1,37 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { createPNDMScheduler, PNDM_DEFAULTS, PNDMScheduler } from '../../src/engine/schedulers/pndm.ts';
-import {
-  diffusersFullLoop,
-  expectScheduleMatches,
-  expectValidRun,
-  referenceCase,
-  relativeError,
-  runRecipe,
-  tanhModel,
-  trajectoryError,
-  vPredictionModel,
-  vpAlphaSigma,
-} from './helpers.ts';
+import { expectFullLoop, expectValidRun, referenceCase, relativeError, runRecipe, schedulerSuite, tanhModel, vPredictionModel, vpAlphaSigma } from './helpers.ts';
 
-const { ref, rawConfig } = referenceCase('pndm');
+const { rawConfig } = referenceCase('pndm');
 
 describe('PNDMScheduler matches diffusers 0.32 PNDMScheduler', () => {
-  it('builds the reference schedule (skip_prk_steps, repeated second timestep)', () => {
-    const scheduler = createPNDMScheduler(rawConfig);
-    scheduler.setTimesteps(10);
-    expectScheduleMatches(scheduler, ref);
-    expect(scheduler.name).toBe('pndm');
-  });
-
-  it('reproduces the reference trajectory within 1e-4 relative', () => {
-    const error = trajectoryError(runRecipe(createPNDMScheduler(rawConfig)), ref);
-    expect(error.latents).toBeLessThan(1e-4);
-    expect(error.scaledInputs).toBeLessThan(1e-4);
-  });
-
-  it('takes its own defaults for keys the config leaves out (from_config)', () => {
-    expect(new PNDMScheduler(rawConfig).config.skip_prk_steps).toBe(true);
-    expect(new PNDMScheduler({}).config).toEqual(PNDM_DEFAULTS);
+  // The SD 1.5 config sets skip_prk_steps: the reference schedule repeats its second timestep.
+  schedulerSuite('pndm', createPNDMScheduler, {
+    defaults: { all: PNDM_DEFAULTS, fromSd: { skip_prk_steps: true } },
+    // skip_prk_steps adds the repeated timestep (one more call), except for a single step.
+    sweep: {
+      name: 'runs %i steps with skip_prk_steps',
+      expect: (steps) => ({ expectedCount: steps === 1 ? 1 : steps + 1, repeats: steps === 1 ? [] : [2] }),
+    },
   });
 
   it('builds the Runge-Kutta warm-up schedule when skip_prk_steps is false', () => {
@@ -50,9 +31,7 @@ describe('PNDMScheduler matches diffusers 0.32 PNDMScheduler', () => {
     [{ set_alpha_to_one: false, beta_start: 0.01 }, 186.9482, 0.2434],
   ])('matches diffusers unit-test full loop %o', (extra, sum, mean) => {
     const config = { num_train_timesteps: 1000, beta_start: 0.0001, beta_end: 0.02, beta_schedule: 'linear', ...extra };
-    const result = diffusersFullLoop(createPNDMScheduler(config), 10);
-    expect(Math.abs(result.sum - sum)).toBeLessThan(1e-2);
-    expect(Math.abs(result.mean - mean)).toBeLessThan(1e-3);
+    expectFullLoop(createPNDMScheduler(config), 10, { sum, mean });
   });
 
   it('v-prediction: the first step equals the epsilon run; later steps follow diffusers, not ε', () => {
@@ -68,20 +47,12 @@ describe('PNDMScheduler matches diffusers 0.32 PNDMScheduler', () => {
     expect(relativeError(v.latents.at(-1)!, eps.latents.at(-1)!)).toBeLessThan(0.25);
   });
 
-  it.each([1, 2, 7, 25, 50, 150])('runs %i steps with skip_prk_steps', (steps) => {
-    expectValidRun(createPNDMScheduler(rawConfig), steps, {
-      expectedCount: steps === 1 ? 1 : steps + 1,
-      repeats: steps === 1 ? [] : [2],
-    });
-  });
-
   it.each([4, 7, 25, 50, 150])('runs %i steps with the Runge-Kutta warm-up', (steps) => {
     expectValidRun(createPNDMScheduler({ ...rawConfig, skip_prk_steps: false }), steps, {
       expectedCount: steps + 9,
       repeats: [2, 4, 6, 8, 10, 12],
     });
   });
-
 
   it('rejects invalid configs and step counts with clear errors', () => {
     expect(() => createPNDMScheduler({ beta_schedule: 'foo' })).toThrow(/beta_schedule "foo"/);

@@ -6,8 +6,8 @@ import {
   exponentialSigmas,
   interpUnitGrid,
   sigmaSchedulerTimesteps,
-  torchLinspaceF32,
 } from '../../src/engine/schedulers/sigmas.ts';
+import { torchLinspaceF32 } from '../../src/engine/schedulers/noise-schedule.ts';
 
 describe('sigma schedule helpers', () => {
   it('betaPpf matches scipy.stats.beta.ppf(q, 0.6, 0.6)', () => {

@@ -1,46 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import { createUniPCScheduler, UNIPC_DEFAULTS, UniPCMultistepScheduler } from '../../src/engine/schedulers/unipc.ts';
-import { sigmaToAlphaSigmaT } from '../../src/engine/schedulers/sigma-math.ts';
 import {
   diffusersFullLoop,
-  expectScheduleMatches,
-  expectValidRun,
+  expectFullLoop,
   referenceCase,
   runRecipe,
+  schedulerSuite,
+  solverAlphaSigma,
   tanhModel,
   trajectoryDifference,
-  trajectoryError,
   vPredictionModel,
 } from './helpers.ts';
 
-const { ref, rawConfig } = referenceCase('unipc');
-
-/** (alpha_t, sigma_t) the scheduler uses at call i: from its own (possibly Karras) sigma, not the rounded timestep. */
-const ownAlphaSigma = (scheduler: UniPCMultistepScheduler) => (_t: number, i: number) => {
-  const { alphaT, sigmaT } = sigmaToAlphaSigmaT(scheduler.sigmas[i]!);
-  return { alpha: alphaT, sigma: sigmaT };
-};
+const { rawConfig } = referenceCase('unipc');
 
 describe('UniPCMultistepScheduler matches diffusers 0.32 UniPCMultistepScheduler', () => {
-  it('builds the reference timesteps and sigmas', () => {
-    const scheduler = createUniPCScheduler(rawConfig);
-    scheduler.setTimesteps(10);
-    expectScheduleMatches(scheduler, ref);
-    expect(scheduler.name).toBe('unipc');
-  });
-
-  it('reproduces the reference trajectory within 1e-4 relative', () => {
-    const error = trajectoryError(runRecipe(createUniPCScheduler(rawConfig)), ref);
-    expect(error.latents).toBeLessThan(1e-4);
-    expect(error.scaledInputs).toBeLessThan(1e-4);
-  });
-
-  it('takes its own defaults for keys the config leaves out (from_config)', () => {
-    const fromSd = new UniPCMultistepScheduler(rawConfig);
-    expect(fromSd.config.timestep_spacing).toBe('linspace');
-    expect(fromSd.config.solver_type).toBe('bh2');
-    expect(fromSd.config.disable_corrector).toEqual([]);
-    expect(new UniPCMultistepScheduler({}).config).toEqual(UNIPC_DEFAULTS);
+  // The v-prediction twin is checked below, with and without Karras sigmas.
+  schedulerSuite('unipc', createUniPCScheduler, {
+    defaults: { all: UNIPC_DEFAULTS, fromSd: { timestep_spacing: 'linspace', solver_type: 'bh2', disable_corrector: [] } },
+    restarts: true,
   });
 
   // Expected values from diffusers' tests/schedulers/test_scheduler_unipc.py (full_loop).
@@ -51,15 +29,14 @@ describe('UniPCMultistepScheduler matches diffusers 0.32 UniPCMultistepScheduler
     [{ prediction_type: 'v_prediction' }, 0.1014],
     [{ prediction_type: 'v_prediction', use_karras_sigmas: true }, 0.1966],
   ])('matches diffusers unit-test full loop %o', (extra, mean) => {
-    const result = diffusersFullLoop(createUniPCScheduler({ ...unitConfig, ...extra }), 10);
-    expect(Math.abs(result.mean - mean)).toBeLessThan(1e-3);
+    expectFullLoop(createUniPCScheduler({ ...unitConfig, ...extra }), 10, { mean });
   });
 
   it.each([false, true])('a v-prediction model equivalent to the epsilon model gives the same trajectory (karras %s)', (karras) => {
     const config = { ...rawConfig, use_karras_sigmas: karras };
     const eps = runRecipe(createUniPCScheduler(config));
     const scheduler = new UniPCMultistepScheduler({ ...config, prediction_type: 'v_prediction' });
-    const v = runRecipe(scheduler, { model: vPredictionModel(tanhModel, ownAlphaSigma(scheduler)) });
+    const v = runRecipe(scheduler, { model: vPredictionModel(tanhModel, solverAlphaSigma(scheduler)) });
     expect(trajectoryDifference(v, eps)).toBeLessThan(1e-4);
   });
 
@@ -76,17 +53,6 @@ describe('UniPCMultistepScheduler matches diffusers 0.32 UniPCMultistepScheduler
     }
     expect(Number.isFinite(diffusersFullLoop(createUniPCScheduler({ ...unitConfig, disable_corrector: [0, 1] }), 10).mean)).toBe(true);
   });
-
-  it.each([1, 2, 7, 25, 50, 150])('runs %i steps', (steps) => {
-    expectValidRun(createUniPCScheduler(rawConfig), steps);
-  });
-
-  it('restarts cleanly when setTimesteps is called again', () => {
-    const scheduler = createUniPCScheduler(rawConfig);
-    const first = runRecipe(scheduler);
-    expect(trajectoryDifference(runRecipe(scheduler), first)).toBe(0);
-  });
-
 
   it('rejects invalid configs with clear errors', () => {
     expect(() => createUniPCScheduler({ beta_schedule: 'foo' })).toThrow(/beta_schedule "foo"/);

@@ -4,18 +4,19 @@
  */
 import type { TorchGenerator } from '../random/torch-generator.ts';
 import type { BaseSchedulerConfig } from './config.ts';
-import { resolveConfig } from './config.ts';
-import { spacedTimesteps } from './noise-schedule.ts';
+import { TRAINING_SCHEDULE_DEFAULTS } from './config.ts';
+import { schedulerAlphasCumprod } from './noise-schedule.ts';
 import type { RawSchedulerConfig, Scheduler, SchedulerStepOutput } from './scheduler.ts';
 import {
-  alphaAt,
+  alphaProducts,
+  alphaSigmaOf,
+  clampInPlace,
+  modelOutputToX0,
+  readSchedulerConfig,
   rejectOption,
   requireOneOf,
-  requireSameLength,
-  requireTimestepsInRange,
-  schedulerAlphasCumprod,
-  validateBaseConfig,
-  validateStepCount,
+  UnscaledInputScheduler,
+  validIntegerTimesteps,
 } from './scheduler-support.ts';
 
 const f = Math.fround;
@@ -35,11 +36,7 @@ export interface DDPMConfig extends BaseSchedulerConfig {
 
 /** `DDPMScheduler.__init__` defaults (diffusers 0.32). */
 export const DDPM_DEFAULTS: Readonly<DDPMConfig> = {
-  num_train_timesteps: 1000,
-  beta_start: 0.0001,
-  beta_end: 0.02,
-  beta_schedule: 'linear',
-  trained_betas: null,
+  ...TRAINING_SCHEDULE_DEFAULTS,
   variance_type: 'fixed_small',
   clip_sample: true,
   prediction_type: 'epsilon',
@@ -52,20 +49,14 @@ export const DDPM_DEFAULTS: Readonly<DDPMConfig> = {
   rescale_betas_zero_snr: false,
 };
 
-export class DDPMScheduler implements Scheduler {
+export class DDPMScheduler extends UnscaledInputScheduler<DDPMConfig> implements Scheduler {
   readonly name = 'ddpm';
-  readonly initNoiseSigma = 1;
-  readonly config: Readonly<DDPMConfig>;
-  /** float32 ᾱ_t per training timestep. */
-  readonly alphasCumprod: Float64Array;
   private numInferenceSteps = 0;
-  private schedule: number[] = [];
 
   constructor(raw: RawSchedulerConfig) {
-    const config = resolveConfig(raw, { ...DDPM_DEFAULTS });
-    validateBaseConfig('DDPMScheduler', config);
-    requireOneOf('DDPMScheduler', 'prediction_type', config.prediction_type, ['epsilon', 'sample', 'v_prediction']);
-    requireOneOf('DDPMScheduler', 'variance_type', config.variance_type, [
+    const cls = 'DDPMScheduler';
+    const config = readSchedulerConfig(cls, raw, DDPM_DEFAULTS, { predictionTypes: ['epsilon', 'sample', 'v_prediction'] });
+    requireOneOf(cls, 'variance_type', config.variance_type, [
       'fixed_small',
       'fixed_small_log',
       'fixed_large',
@@ -75,74 +66,45 @@ export class DDPMScheduler implements Scheduler {
     ]);
     if (config.variance_type === 'learned' || config.variance_type === 'learned_range') {
       // These need the UNet's extra variance channels, which an SD UNet does not produce.
-      rejectOption('DDPMScheduler', 'variance_type', config.variance_type, 'needs a model that predicts its variance; not implemented');
+      rejectOption(cls, 'variance_type', config.variance_type, 'needs a model that predicts its variance; not implemented');
     }
     if (config.variance_type === 'fixed_large_log') {
       // diffusers takes sqrt(log(beta)) of a negative log here and samples NaN.
-      rejectOption('DDPMScheduler', 'variance_type', config.variance_type, 'produces NaN latents in diffusers; not supported');
+      rejectOption(cls, 'variance_type', config.variance_type, 'produces NaN latents in diffusers; not supported');
     }
-    if (config.thresholding) rejectOption('DDPMScheduler', 'thresholding', true, '(dynamic thresholding) is not implemented');
-    this.config = config;
-    this.alphasCumprod = schedulerAlphasCumprod(config);
-  }
-
-  get timesteps(): readonly number[] {
-    return this.schedule;
+    super(cls, config, schedulerAlphasCumprod(config));
   }
 
   setTimesteps(numInferenceSteps: number): void {
-    validateStepCount(numInferenceSteps);
-    const timesteps = spacedTimesteps(this.config, numInferenceSteps);
-    requireTimestepsInRange('DDPMScheduler', timesteps, this.config.num_train_timesteps, numInferenceSteps, this.config.timestep_spacing);
+    this.schedule = validIntegerTimesteps(this.className, this.config, numInferenceSteps);
     this.numInferenceSteps = numInferenceSteps;
-    this.schedule = timesteps;
-  }
-
-  scaleModelInput(sample: Float32Array, _timestep: number): Float32Array {
-    return sample;
   }
 
   step(modelOutput: Float32Array, timestep: number, sample: Float32Array, generator: TorchGenerator): SchedulerStepOutput {
-    if (this.numInferenceSteps === 0) throw new Error('DDPMScheduler: call setTimesteps before step');
-    requireSameLength(modelOutput, sample);
-    const { num_train_timesteps: trainSteps, prediction_type: predictionType, variance_type: varianceType } = this.config;
+    this.checkStep(modelOutput, sample);
     // `previous_timestep`: diffusers steps by the stride floor(T / steps) rather than by the schedule.
-    const prevTimestep = timestep - Math.floor(trainSteps / this.numInferenceSteps);
-    const alphaProd = alphaAt(this.alphasCumprod, timestep);
-    const alphaProdPrev = prevTimestep >= 0 ? this.alphasCumprod[prevTimestep]! : 1;
+    const prevTimestep = timestep - Math.floor(this.config.num_train_timesteps / this.numInferenceSteps);
+    // DDPM has no set_alpha_to_one: before t = 0 it always uses ᾱ = 1.
+    const { alphaProd, alphaProdPrev } = alphaProducts(this.alphasCumprod, timestep, prevTimestep, 1);
     const betaProd = f(1 - alphaProd);
     const betaProdPrev = f(1 - alphaProdPrev);
     const currentAlpha = f(alphaProd / alphaProdPrev);
     const currentBeta = f(1 - currentAlpha);
-    const sqrtAlpha = f(Math.sqrt(alphaProd));
-    const sqrtBeta = f(Math.sqrt(betaProd));
 
+    const predOriginalSample = modelOutputToX0(this.config.prediction_type, modelOutput, sample, alphaSigmaOf(alphaProd));
+    if (this.config.clip_sample) clampInPlace(predOriginalSample, this.config.clip_sample_range);
     // Posterior mean coefficients, formula (7) of the DDPM paper.
     const x0Coeff = f(f(f(Math.sqrt(alphaProdPrev)) * currentBeta) / betaProd);
     const sampleCoeff = f(f(f(Math.sqrt(currentAlpha)) * betaProdPrev) / betaProd);
-    const clip = this.config.clip_sample;
-    const range = f(this.config.clip_sample_range);
-
     const n = sample.length;
     const prevSample = new Float32Array(n);
-    const predOriginalSample = new Float32Array(n);
-    for (let i = 0; i < n; i++) {
-      const x = sample[i]!;
-      const m = modelOutput[i]!;
-      let x0: number;
-      if (predictionType === 'epsilon') x0 = f(f(x - f(sqrtBeta * m)) / sqrtAlpha);
-      else if (predictionType === 'v_prediction') x0 = f(f(sqrtAlpha * x) - f(sqrtBeta * m));
-      else x0 = m;
-      if (clip) x0 = Math.min(Math.max(x0, -range), range);
-      predOriginalSample[i] = x0;
-      prevSample[i] = f(x0Coeff * x0) + f(sampleCoeff * x);
-    }
+    for (let i = 0; i < n; i++) prevSample[i] = f(x0Coeff * predOriginalSample[i]!) + f(sampleCoeff * sample[i]!);
 
     // diffusers tests the timestep, not the step index: with steps_offset 1 the last timestep is 1,
     // so it still draws (and consumes) noise there, scaled by the 1e-20 variance floor.
     if (timestep > 0) {
       const noise = generator.randn(n);
-      const std = this.noiseStd(alphaProd, alphaProdPrev, currentBeta, varianceType);
+      const std = this.noiseStd(alphaProd, alphaProdPrev, currentBeta, this.config.variance_type);
       for (let i = 0; i < n; i++) prevSample[i] = prevSample[i]! + f(std * noise[i]!);
     }
     return { prevSample, predOriginalSample };

@@ -5,36 +5,18 @@
  * (Karras sigma spacing forced on).
  */
 import type { TorchGenerator } from '../random/torch-generator.ts';
-import type { BaseSchedulerConfig } from './config.ts';
-import { resolveConfig } from './config.ts';
-import { linspace, roundHalfEven } from './noise-schedule.ts';
+import { TRAINING_SCHEDULE_DEFAULTS } from './config.ts';
+import { MultistepScheduler } from './multistep.ts';
+import type { MultistepConfig } from './multistep.ts';
 import type { RawSchedulerConfig, Scheduler, SchedulerName, SchedulerStepOutput } from './scheduler.ts';
-import {
-  rejectOption,
-  requireOneOf,
-  requireSameLength,
-  requireTimestepsInRange,
-  schedulerAlphasCumprod,
-  validateBaseConfig,
-  validateStepCount,
-} from './scheduler-support.ts';
-import {
-  indexForTimestep,
-  karrasSigmas,
-  lambdaT,
-  logSigmas,
-  npArange,
-  sigmaToAlphaSigmaT,
-  sigmaToT,
-  vpSigmas,
-} from './sigma-math.ts';
+import { readSchedulerConfig, rejectOption, requireOneOf } from './scheduler-support.ts';
+import { lambdaT } from './sigma-math.ts';
 
 const f = Math.fround;
 
 export type DPMAlgorithmType = 'dpmsolver++' | 'dpmsolver' | 'sde-dpmsolver++' | 'sde-dpmsolver';
 
-export interface DPMSolverMultistepConfig extends BaseSchedulerConfig {
-  solver_order: number;
+export interface DPMSolverMultistepConfig extends MultistepConfig {
   thresholding: boolean;
   dynamic_thresholding_ratio: number;
   sample_max_value: number;
@@ -42,25 +24,18 @@ export interface DPMSolverMultistepConfig extends BaseSchedulerConfig {
   solver_type: 'midpoint' | 'heun';
   lower_order_final: boolean;
   euler_at_final: boolean;
-  use_karras_sigmas: boolean;
   use_exponential_sigmas: boolean;
   use_beta_sigmas: boolean;
   use_lu_lambdas: boolean;
   use_flow_sigmas: boolean;
   flow_shift: number;
-  final_sigmas_type: 'zero' | 'sigma_min';
   lambda_min_clipped: number;
   variance_type: string | null;
-  rescale_betas_zero_snr: boolean;
 }
 
 /** `DPMSolverMultistepScheduler.__init__` defaults (diffusers 0.32). */
 export const DPM_SOLVER_MULTISTEP_DEFAULTS: Readonly<DPMSolverMultistepConfig> = {
-  num_train_timesteps: 1000,
-  beta_start: 0.0001,
-  beta_end: 0.02,
-  beta_schedule: 'linear',
-  trained_betas: null,
+  ...TRAINING_SCHEDULE_DEFAULTS,
   solver_order: 2,
   prediction_type: 'epsilon',
   thresholding: false,
@@ -84,30 +59,14 @@ export const DPM_SOLVER_MULTISTEP_DEFAULTS: Readonly<DPMSolverMultistepConfig> =
   rescale_betas_zero_snr: false,
 };
 
-export class DPMSolverMultistepScheduler implements Scheduler {
+export class DPMSolverMultistepScheduler extends MultistepScheduler<DPMSolverMultistepConfig> implements Scheduler {
   readonly name: SchedulerName;
-  readonly initNoiseSigma = 1;
-  readonly config: Readonly<DPMSolverMultistepConfig>;
-  /** float32 ᾱ_t per training timestep. */
-  readonly alphasCumprod: Float64Array;
-  private readonly trainSigmas: Float64Array;
-  private readonly trainLogSigmas: Float64Array;
   /** float32 lambda_t per training timestep, for `lambda_min_clipped`. */
   private readonly trainLambdas: Float64Array;
-  private schedule: number[] = [];
-  private scheduleSigmas = new Float64Array(0);
-
-  // Per-generation state, reset by setTimesteps.
-  /** Converted model outputs, newest last; entries are null until enough steps have run. */
-  private modelOutputs: (Float32Array | null)[] = [];
-  private lowerOrderNums = 0;
-  private stepIndex: number | null = null;
 
   constructor(raw: RawSchedulerConfig, name: SchedulerName = 'dpm++2m') {
-    const config = resolveConfig(raw, { ...DPM_SOLVER_MULTISTEP_DEFAULTS });
     const cls = 'DPMSolverMultistepScheduler';
-    validateBaseConfig(cls, config);
-    requireOneOf(cls, 'prediction_type', config.prediction_type, ['epsilon', 'sample', 'v_prediction']);
+    const config = readSchedulerConfig(cls, raw, DPM_SOLVER_MULTISTEP_DEFAULTS, { predictionTypes: ['epsilon', 'sample', 'v_prediction'] });
     // diffusers maps the DEIS / UniPC names onto its own so configs can switch between them.
     if ((config.algorithm_type as string) === 'deis') config.algorithm_type = 'dpmsolver++';
     requireOneOf(cls, 'algorithm_type', config.algorithm_type, ['dpmsolver++', 'dpmsolver', 'sde-dpmsolver++', 'sde-dpmsolver']);
@@ -125,88 +84,26 @@ export class DPMSolverMultistepScheduler implements Scheduler {
         `scheduler_config.json: ${cls}: final_sigmas_type "zero" is not supported for algorithm_type "${config.algorithm_type}"; use "sigma_min"`,
       );
     }
-    if (config.thresholding) rejectOption(cls, 'thresholding', true, '(dynamic thresholding) is not implemented');
     for (const key of ['use_exponential_sigmas', 'use_beta_sigmas', 'use_lu_lambdas', 'use_flow_sigmas'] as const) {
       if (config[key]) rejectOption(cls, key, true);
     }
     if (config.variance_type === 'learned' || config.variance_type === 'learned_range') {
       rejectOption(cls, 'variance_type', config.variance_type, 'needs a model that predicts its variance; not implemented');
     }
+    super(cls, config);
     this.name = name;
-    this.config = config;
-    const alphasCumprod = schedulerAlphasCumprod(config);
-    // Zero terminal SNR would make the first sigma infinite; diffusers nudges it to the fp16 epsilon.
-    if (config.rescale_betas_zero_snr) alphasCumprod[alphasCumprod.length - 1] = 2 ** -24;
-    this.alphasCumprod = alphasCumprod;
-    this.trainSigmas = vpSigmas(alphasCumprod);
-    this.trainLogSigmas = logSigmas(this.trainSigmas);
-    this.trainLambdas = alphasCumprod.map((a) => lambdaT(f(Math.sqrt(a)), f(Math.sqrt(f(1 - a)))));
+    this.trainLambdas = this.alphasCumprod.map((a) => lambdaT(f(Math.sqrt(a)), f(Math.sqrt(f(1 - a)))));
   }
 
-  get timesteps(): readonly number[] {
-    return this.schedule;
-  }
-
-  /** The sigma of each timestep plus the final one (0 or sigma_min), as float32. */
-  get sigmas(): readonly number[] {
-    return Array.from(this.scheduleSigmas);
-  }
-
-  setTimesteps(numInferenceSteps: number): void {
-    validateStepCount(numInferenceSteps);
-    const { num_train_timesteps: trainSteps, timestep_spacing: spacing } = this.config;
-    if (numInferenceSteps > trainSteps) {
-      throw new RangeError(`steps (${numInferenceSteps}) cannot exceed the model's num_train_timesteps (${trainSteps})`);
-    }
-    // lambda_min_clipped trims the noisiest timesteps whose lambda is too low (cosine schedules).
+  /** lambda_min_clipped trims the noisiest timesteps whose lambda is too low (cosine schedules). */
+  protected override lastTimestep(): number {
     let clipped = 0;
     for (let i = this.trainLambdas.length - 1; i >= 0 && this.trainLambdas[i]! < this.config.lambda_min_clipped; i--) clipped++;
-    const lastTimestep = trainSteps - clipped;
-
-    // steps + 1 points from which the last (t = 0 side) is dropped, so the final step lands on sigma_last.
-    let timesteps: number[];
-    if (spacing === 'linspace') {
-      timesteps = linspace(0, lastTimestep - 1, numInferenceSteps + 1)
-        .map(roundHalfEven)
-        .reverse()
-        .slice(0, -1);
-    } else if (spacing === 'leading') {
-      const ratio = Math.floor(lastTimestep / (numInferenceSteps + 1));
-      timesteps = [];
-      for (let i = numInferenceSteps; i >= 1; i--) timesteps.push(i * ratio + this.config.steps_offset);
-    } else {
-      timesteps = npArange(lastTimestep, 0, -trainSteps / numInferenceSteps).map((t) => roundHalfEven(t) - 1);
-    }
-
-    let sigmas: number[];
-    if (this.config.use_karras_sigmas) {
-      const trainSigmas = this.trainSigmas;
-      const karras = karrasSigmas(trainSigmas[0]!, trainSigmas[trainSigmas.length - 1]!, numInferenceSteps);
-      sigmas = Array.from(karras);
-      timesteps = sigmas.map((s) => roundHalfEven(sigmaToT(s, this.trainLogSigmas)));
-    } else {
-      requireTimestepsInRange('DPMSolverMultistepScheduler', timesteps, trainSteps, numInferenceSteps, spacing);
-      sigmas = timesteps.map((t) => this.trainSigmas[t]!);
-    }
-    const sigmaLast = this.config.final_sigmas_type === 'zero' ? 0 : this.trainSigmas[0]!;
-    sigmas.push(sigmaLast);
-
-    this.schedule = timesteps;
-    this.scheduleSigmas = Float64Array.from(sigmas, f);
-    this.modelOutputs = new Array<Float32Array | null>(this.config.solver_order).fill(null);
-    this.lowerOrderNums = 0;
-    this.stepIndex = null;
-  }
-
-  scaleModelInput(sample: Float32Array, _timestep: number): Float32Array {
-    return sample;
+    return this.config.num_train_timesteps - clipped;
   }
 
   step(modelOutput: Float32Array, timestep: number, sample: Float32Array, generator: TorchGenerator): SchedulerStepOutput {
-    if (this.schedule.length === 0) throw new Error('DPMSolverMultistepScheduler: call setTimesteps before step');
-    requireSameLength(modelOutput, sample);
-    this.stepIndex ??= indexForTimestep(this.schedule, timestep);
-    const index = this.stepIndex;
+    const index = this.beginStep(modelOutput, timestep, sample);
     const count = this.schedule.length;
     const { solver_order: order, lower_order_final: lowerOrderFinalCfg } = this.config;
 
@@ -237,44 +134,9 @@ export class DPMSolverMultistepScheduler implements Scheduler {
     return { prevSample, predOriginalSample: this.previewX0(converted, sample, index) };
   }
 
-  private isDataPrediction(): boolean {
+  /** DPM-Solver++ integrates the data prediction x0, DPM-Solver the noise prediction ε. */
+  protected predictsData(): boolean {
     return this.config.algorithm_type.endsWith('dpmsolver++');
-  }
-
-  /**
-   * `convert_model_output`: DPM-Solver++ integrates the data prediction x0, DPM-Solver the noise
-   * prediction ε; either is derived from whatever the model predicts at this step's sigma.
-   */
-  private convertModelOutput(modelOutput: Float32Array, sample: Float32Array, index: number): Float32Array {
-    const { alphaT, sigmaT } = sigmaToAlphaSigmaT(this.scheduleSigmas[index]!);
-    const type = this.config.prediction_type;
-    const n = sample.length;
-    const out = new Float32Array(n);
-    if (this.isDataPrediction()) {
-      if (type === 'epsilon') for (let i = 0; i < n; i++) out[i] = f(sample[i]! - f(sigmaT * modelOutput[i]!)) / alphaT;
-      else if (type === 'v_prediction') for (let i = 0; i < n; i++) out[i] = f(alphaT * sample[i]!) - f(sigmaT * modelOutput[i]!);
-      else out.set(modelOutput);
-    } else {
-      if (type === 'epsilon') out.set(modelOutput);
-      else if (type === 'v_prediction') for (let i = 0; i < n; i++) out[i] = f(alphaT * modelOutput[i]!) + f(sigmaT * sample[i]!);
-      else for (let i = 0; i < n; i++) out[i] = f(sample[i]! - f(alphaT * modelOutput[i]!)) / sigmaT;
-    }
-    return out;
-  }
-
-  /** The x0 estimate for previews: the converted output itself for DPM-Solver++. */
-  private previewX0(converted: Float32Array, sample: Float32Array, index: number): Float32Array {
-    if (this.isDataPrediction()) return converted.slice();
-    const { alphaT, sigmaT } = sigmaToAlphaSigmaT(this.scheduleSigmas[index]!);
-    const out = new Float32Array(sample.length);
-    for (let i = 0; i < out.length; i++) out[i] = f(sample[i]! - f(sigmaT * converted[i]!)) / alphaT;
-    return out;
-  }
-
-  /** alpha_t, sigma_t and lambda_t at schedule index `i` (lambda = +inf at a zero sigma). */
-  private point(i: number): { alpha: number; sigma: number; lambda: number } {
-    const { alphaT, sigmaT } = sigmaToAlphaSigmaT(this.scheduleSigmas[i]!);
-    return { alpha: alphaT, sigma: sigmaT, lambda: lambdaT(alphaT, sigmaT) };
   }
 
   /** `dpm_solver_first_order_update` (equivalent to DDIM for DPM-Solver++). */
@@ -400,7 +262,7 @@ export class DPMSolverMultistepScheduler implements Scheduler {
     let b: number;
     let c: number;
     let e: number;
-    if (this.isDataPrediction()) {
+    if (this.predictsData()) {
       const expNegH = f(Math.exp(-h));
       a = f(t.sigma / s0.sigma);
       b = -f(t.alpha * f(expNegH - 1));

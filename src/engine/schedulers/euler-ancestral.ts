@@ -5,16 +5,10 @@
  * reproduce diffusers' image.
  */
 import type { BaseSchedulerConfig } from './config.ts';
-import { resolveConfig } from './config.ts';
+import { resolveConfig, TRAINING_SCHEDULE_DEFAULTS } from './config.ts';
 import type { RawSchedulerConfig, Scheduler, SchedulerFactory, SchedulerStepOutput } from './scheduler.ts';
-import {
-  buildSigmaSchedule,
-  predictOriginalSample,
-  SigmaSchedulerBase,
-  sigmaSchedulerAlphasCumprod,
-  trainingSigmas,
-  validateSigmaSchedulerConfig,
-} from './sigmas.ts';
+import { validateBaseConfig } from './scheduler-support.ts';
+import { predictOriginalSample, SigmaSchedulerBase } from './sigmas.ts';
 import type { TorchGenerator } from '../random/torch-generator.ts';
 
 const f32 = Math.fround;
@@ -25,20 +19,15 @@ export interface EulerAncestralConfig extends BaseSchedulerConfig {
 
 /** `EulerAncestralDiscreteScheduler.__init__` defaults (diffusers 0.32); it has no Karras/exponential/beta options. */
 export const EULER_ANCESTRAL_DEFAULTS: EulerAncestralConfig = {
-  num_train_timesteps: 1000,
-  beta_start: 0.0001,
-  beta_end: 0.02,
-  beta_schedule: 'linear',
-  trained_betas: null,
+  ...TRAINING_SCHEDULE_DEFAULTS,
   prediction_type: 'epsilon',
   timestep_spacing: 'linspace',
   steps_offset: 0,
   rescale_betas_zero_snr: false,
 };
 
-export class EulerAncestralDiscreteScheduler extends SigmaSchedulerBase implements Scheduler {
+export class EulerAncestralDiscreteScheduler extends SigmaSchedulerBase<EulerAncestralConfig> implements Scheduler {
   readonly name = 'euler-a' as const;
-  readonly config: EulerAncestralConfig;
 
   constructor(raw: RawSchedulerConfig) {
     const config = resolveConfig(raw, EULER_ANCESTRAL_DEFAULTS);
@@ -46,19 +35,8 @@ export class EulerAncestralDiscreteScheduler extends SigmaSchedulerBase implemen
       // diffusers raises NotImplementedError at the first step; failing at construction is kinder.
       throw new Error('scheduler_config.json: prediction_type "sample" is not supported by the euler-a scheduler (as in diffusers)');
     }
-    validateSigmaSchedulerConfig('euler-a', config, ['epsilon', 'v_prediction']);
-    const alphasCumprod = sigmaSchedulerAlphasCumprod(config, { rescaleBetasZeroSnr: config.rescale_betas_zero_snr });
-    super(trainingSigmas(alphasCumprod), config.timestep_spacing);
-    this.config = config;
-  }
-
-  setTimesteps(numInferenceSteps: number): void {
-    const schedule = buildSigmaSchedule(this.trainSigmas, numInferenceSteps, {
-      timestepSpacing: this.config.timestep_spacing,
-      stepsOffset: this.config.steps_offset,
-      sigmaKind: 'default',
-    });
-    this.applySchedule(schedule.timesteps, schedule.sigmas);
+    validateBaseConfig('euler-a', config, { predictionTypes: ['epsilon', 'v_prediction'], allowNegativeStepsOffset: true });
+    super(config);
   }
 
   step(modelOutput: Float32Array, timestep: number, sample: Float32Array, generator: TorchGenerator): SchedulerStepOutput {

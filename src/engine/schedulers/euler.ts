@@ -4,19 +4,11 @@
  * deterministic Euler step of the probability-flow ODE in sigma space.
  */
 import type { BaseSchedulerConfig } from './config.ts';
-import { resolveConfig } from './config.ts';
+import { TRAINING_SCHEDULE_DEFAULTS } from './config.ts';
 import type { RawSchedulerConfig, Scheduler, SchedulerFactory, SchedulerStepOutput } from './scheduler.ts';
-import { requireOneOf } from './scheduler-support.ts';
-import {
-  buildSigmaSchedule,
-  predictOriginalSample,
-  SigmaSchedulerBase,
-  sigmaKindFromFlags,
-  sigmaSchedulerAlphasCumprod,
-  trainingSigmas,
-  validateSigmaSchedulerConfig,
-} from './sigmas.ts';
-import type { InterpolationType, SigmaKind } from './sigmas.ts';
+import { readSchedulerConfig, requireOneOf } from './scheduler-support.ts';
+import { predictOriginalSample, SigmaSchedulerBase } from './sigmas.ts';
+import type { InterpolationType } from './sigmas.ts';
 import type { TorchGenerator } from '../random/torch-generator.ts';
 
 const f32 = Math.fround;
@@ -35,11 +27,7 @@ export interface EulerConfig extends BaseSchedulerConfig {
 
 /** `EulerDiscreteScheduler.__init__` defaults (diffusers 0.32). */
 export const EULER_DEFAULTS: EulerConfig = {
-  num_train_timesteps: 1000,
-  beta_start: 0.0001,
-  beta_end: 0.02,
-  beta_schedule: 'linear',
-  trained_betas: null,
+  ...TRAINING_SCHEDULE_DEFAULTS,
   prediction_type: 'epsilon',
   interpolation_type: 'linear',
   use_karras_sigmas: false,
@@ -54,14 +42,14 @@ export const EULER_DEFAULTS: EulerConfig = {
   final_sigmas_type: 'zero',
 };
 
-export class EulerDiscreteScheduler extends SigmaSchedulerBase implements Scheduler {
+export class EulerDiscreteScheduler extends SigmaSchedulerBase<EulerConfig> implements Scheduler {
   readonly name = 'euler' as const;
-  readonly config: EulerConfig;
-  private readonly sigmaKind: SigmaKind;
 
   constructor(raw: RawSchedulerConfig) {
-    const config = resolveConfig(raw, EULER_DEFAULTS);
-    validateSigmaSchedulerConfig('euler', config, ['epsilon', 'v_prediction', 'sample']);
+    const config = readSchedulerConfig('euler', raw, EULER_DEFAULTS, {
+      predictionTypes: ['epsilon', 'v_prediction', 'sample'],
+      allowNegativeStepsOffset: true,
+    });
     requireOneOf('euler', 'interpolation_type', config.interpolation_type, ['linear', 'log_linear']);
     requireOneOf('euler', 'timestep_type', config.timestep_type, ['discrete', 'continuous']);
     requireOneOf('euler', 'final_sigmas_type', config.final_sigmas_type, ['zero', 'sigma_min']);
@@ -71,19 +59,12 @@ export class EulerDiscreteScheduler extends SigmaSchedulerBase implements Schedu
         throw new Error(`scheduler_config.json: "${key}" must be a positive number or null, got ${JSON.stringify(value)}`);
       }
     }
-    const sigmaKind = sigmaKindFromFlags(config);
-    const alphasCumprod = sigmaSchedulerAlphasCumprod(config, { rescaleBetasZeroSnr: config.rescale_betas_zero_snr });
-    super(trainingSigmas(alphasCumprod), config.timestep_spacing);
-    this.config = config;
-    this.sigmaKind = sigmaKind;
+    super(config);
   }
 
-  setTimesteps(numInferenceSteps: number): void {
+  override setTimesteps(numInferenceSteps: number): void {
     const { config } = this;
-    const schedule = buildSigmaSchedule(this.trainSigmas, numInferenceSteps, {
-      timestepSpacing: config.timestep_spacing,
-      stepsOffset: config.steps_offset,
-      sigmaKind: this.sigmaKind,
+    const schedule = this.buildSchedule(numInferenceSteps, {
       interpolationType: config.interpolation_type,
       sigmaMin: config.sigma_min,
       sigmaMax: config.sigma_max,

@@ -5,18 +5,10 @@
  * sample between the two half-steps.
  */
 import type { BaseSchedulerConfig } from './config.ts';
-import { resolveConfig } from './config.ts';
+import { TRAINING_SCHEDULE_DEFAULTS } from './config.ts';
 import type { RawSchedulerConfig, Scheduler, SchedulerFactory, SchedulerStepOutput } from './scheduler.ts';
-import {
-  buildSigmaSchedule,
-  predictOriginalSample,
-  SigmaSchedulerBase,
-  sigmaKindFromFlags,
-  sigmaSchedulerAlphasCumprod,
-  trainingSigmas,
-  validateSigmaSchedulerConfig,
-} from './sigmas.ts';
-import type { SigmaKind } from './sigmas.ts';
+import { clampInPlace, readSchedulerConfig } from './scheduler-support.ts';
+import { predictOriginalSample, SigmaSchedulerBase } from './sigmas.ts';
 import type { TorchGenerator } from '../random/torch-generator.ts';
 
 const f32 = Math.fround;
@@ -31,11 +23,9 @@ export interface HeunConfig extends BaseSchedulerConfig {
 
 /** `HeunDiscreteScheduler.__init__` defaults (diffusers 0.32): note its SD-like beta range. */
 export const HEUN_DEFAULTS: HeunConfig = {
-  num_train_timesteps: 1000,
+  ...TRAINING_SCHEDULE_DEFAULTS,
   beta_start: 0.00085,
   beta_end: 0.012,
-  beta_schedule: 'linear',
-  trained_betas: null,
   prediction_type: 'epsilon',
   use_karras_sigmas: false,
   use_exponential_sigmas: false,
@@ -46,33 +36,27 @@ export const HEUN_DEFAULTS: HeunConfig = {
   steps_offset: 0,
 };
 
-export class HeunDiscreteScheduler extends SigmaSchedulerBase implements Scheduler {
+export class HeunDiscreteScheduler extends SigmaSchedulerBase<HeunConfig> implements Scheduler {
   readonly name = 'heun' as const;
-  readonly config: HeunConfig;
-  private readonly sigmaKind: SigmaKind;
   // Predictor state; null while the next call is a first-order (predictor) half-step.
   private prevDerivative: Float32Array | null = null;
   private dt: number | null = null;
   private predictorSample: Float32Array | null = null;
 
   constructor(raw: RawSchedulerConfig) {
-    const config = resolveConfig(raw, HEUN_DEFAULTS);
-    validateSigmaSchedulerConfig('heun', config, ['epsilon', 'v_prediction', 'sample'], ['exp']);
+    const config = readSchedulerConfig('heun', raw, HEUN_DEFAULTS, {
+      predictionTypes: ['epsilon', 'v_prediction', 'sample'],
+      extraBetaSchedules: ['exp'],
+      allowNegativeStepsOffset: true,
+    });
     if (!(config.clip_sample_range > 0)) {
       throw new Error(`scheduler_config.json: "clip_sample_range" must be positive, got ${config.clip_sample_range}`);
     }
-    const sigmaKind = sigmaKindFromFlags(config);
-    super(trainingSigmas(sigmaSchedulerAlphasCumprod(config, { allowExpSchedule: true })), config.timestep_spacing);
-    this.config = config;
-    this.sigmaKind = sigmaKind;
+    super(config);
   }
 
-  setTimesteps(numInferenceSteps: number): void {
-    const schedule = buildSigmaSchedule(this.trainSigmas, numInferenceSteps, {
-      timestepSpacing: this.config.timestep_spacing,
-      stepsOffset: this.config.steps_offset,
-      sigmaKind: this.sigmaKind,
-    });
+  override setTimesteps(numInferenceSteps: number): void {
+    const schedule = this.buildSchedule(numInferenceSteps);
     // Interior sigmas and all timesteps but the first are repeated: the second copy is the corrector's.
     const { timesteps, sigmas } = schedule;
     const last = sigmas.length - 1;
@@ -126,10 +110,7 @@ export class HeunDiscreteScheduler extends SigmaSchedulerBase implements Schedul
 
   private predict(modelOutput: Float32Array, sample: Float32Array, sigma: number): Float32Array {
     const x0 = predictOriginalSample(this.config.prediction_type, modelOutput, sample, sigma);
-    if (this.config.clip_sample) {
-      const range = this.config.clip_sample_range;
-      for (let k = 0; k < x0.length; k++) x0[k] = Math.min(Math.max(x0[k]!, -range), range);
-    }
+    if (this.config.clip_sample) clampInPlace(x0, this.config.clip_sample_range);
     return x0;
   }
 }

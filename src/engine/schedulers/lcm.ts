@@ -5,15 +5,16 @@
  */
 import type { TorchGenerator } from '../random/torch-generator.ts';
 import type { BaseSchedulerConfig } from './config.ts';
-import { resolveConfig } from './config.ts';
+import { TRAINING_SCHEDULE_DEFAULTS } from './config.ts';
+import { schedulerAlphasCumprod } from './noise-schedule.ts';
 import type { RawSchedulerConfig, Scheduler, SchedulerStepOutput } from './scheduler.ts';
 import {
-  alphaAt,
-  rejectOption,
-  requireOneOf,
-  requireSameLength,
-  schedulerAlphasCumprod,
-  validateBaseConfig,
+  alphaProducts,
+  alphaSigmaOf,
+  clampInPlace,
+  modelOutputToX0,
+  readSchedulerConfig,
+  UnscaledInputScheduler,
   validateStepCount,
 } from './scheduler-support.ts';
 import { indexForTimestep } from './sigma-math.ts';
@@ -36,11 +37,10 @@ export interface LCMConfig extends BaseSchedulerConfig {
 
 /** `LCMScheduler.__init__` defaults (diffusers 0.32). */
 export const LCM_DEFAULTS: Readonly<LCMConfig> = {
-  num_train_timesteps: 1000,
+  ...TRAINING_SCHEDULE_DEFAULTS,
   beta_start: 0.00085,
   beta_end: 0.012,
   beta_schedule: 'scaled_linear',
-  trained_betas: null,
   original_inference_steps: 50,
   clip_sample: false,
   clip_sample_range: 1.0,
@@ -55,35 +55,22 @@ export const LCM_DEFAULTS: Readonly<LCMConfig> = {
   rescale_betas_zero_snr: false,
 };
 
-export class LCMScheduler implements Scheduler {
+export class LCMScheduler extends UnscaledInputScheduler<LCMConfig> implements Scheduler {
   readonly name = 'lcm';
-  readonly initNoiseSigma = 1;
-  readonly config: Readonly<LCMConfig>;
-  /** float32 ᾱ_t per training timestep. */
-  readonly alphasCumprod: Float64Array;
   private readonly finalAlphaCumprod: number;
-  private schedule: number[] = [];
   private stepIndex: number | null = null;
 
   constructor(raw: RawSchedulerConfig) {
-    const config = resolveConfig(raw, { ...LCM_DEFAULTS });
     // LCM ignores timestep_spacing and steps_offset, but they are still its config keys.
-    validateBaseConfig('LCMScheduler', config);
-    requireOneOf('LCMScheduler', 'prediction_type', config.prediction_type, ['epsilon', 'sample', 'v_prediction']);
-    if (config.thresholding) rejectOption('LCMScheduler', 'thresholding', true, '(dynamic thresholding) is not implemented');
+    const config = readSchedulerConfig('LCMScheduler', raw, LCM_DEFAULTS, { predictionTypes: ['epsilon', 'sample', 'v_prediction'] });
     const original = config.original_inference_steps;
     if (!Number.isInteger(original) || original < 1 || original > config.num_train_timesteps) {
       throw new Error(
         `scheduler_config.json: original_inference_steps must be an integer from 1 to num_train_timesteps (${config.num_train_timesteps}), got ${original}`,
       );
     }
-    this.config = config;
-    this.alphasCumprod = schedulerAlphasCumprod(config);
+    super('LCMScheduler', config, schedulerAlphasCumprod(config));
     this.finalAlphaCumprod = config.set_alpha_to_one ? 1 : this.alphasCumprod[0]!;
-  }
-
-  get timesteps(): readonly number[] {
-    return this.schedule;
   }
 
   setTimesteps(numInferenceSteps: number): void {
@@ -107,21 +94,13 @@ export class LCMScheduler implements Scheduler {
     this.stepIndex = null;
   }
 
-  scaleModelInput(sample: Float32Array, _timestep: number): Float32Array {
-    return sample;
-  }
-
   step(modelOutput: Float32Array, timestep: number, sample: Float32Array, generator: TorchGenerator): SchedulerStepOutput {
-    if (this.schedule.length === 0) throw new Error('LCMScheduler: call setTimesteps before step');
-    requireSameLength(modelOutput, sample);
+    this.checkStep(modelOutput, sample);
     this.stepIndex ??= indexForTimestep(this.schedule, timestep);
     const prevIndex = this.stepIndex + 1;
     const prevTimestep = prevIndex < this.schedule.length ? this.schedule[prevIndex]! : timestep;
 
-    const alphaProd = alphaAt(this.alphasCumprod, timestep);
-    const alphaProdPrev = prevTimestep >= 0 ? this.alphasCumprod[prevTimestep]! : this.finalAlphaCumprod;
-    const sqrtAlpha = f(Math.sqrt(alphaProd));
-    const sqrtBeta = f(Math.sqrt(f(1 - alphaProd)));
+    const { alphaProd, alphaProdPrev } = alphaProducts(this.alphasCumprod, timestep, prevTimestep, this.finalAlphaCumprod);
 
     // Boundary condition c_skip(0) = 1, c_out(0) = 0; timestep_scaling sharpens it toward a step.
     const scaled = f(f(timestep) * f(this.config.timestep_scaling));
@@ -129,21 +108,11 @@ export class LCMScheduler implements Scheduler {
     const cSkip = f(SIGMA_DATA_SQ / f(scaledSq + SIGMA_DATA_SQ));
     const cOut = f(scaled / f(Math.sqrt(f(scaledSq + SIGMA_DATA_SQ))));
 
-    const predictionType = this.config.prediction_type;
-    const clip = this.config.clip_sample;
-    const range = f(this.config.clip_sample_range);
+    const x0 = modelOutputToX0(this.config.prediction_type, modelOutput, sample, alphaSigmaOf(alphaProd));
+    if (this.config.clip_sample) clampInPlace(x0, this.config.clip_sample_range);
     const n = sample.length;
     const denoised = new Float32Array(n);
-    for (let i = 0; i < n; i++) {
-      const x = sample[i]!;
-      const m = modelOutput[i]!;
-      let x0: number;
-      if (predictionType === 'epsilon') x0 = f(f(x - f(sqrtBeta * m)) / sqrtAlpha);
-      else if (predictionType === 'v_prediction') x0 = f(f(sqrtAlpha * x) - f(sqrtBeta * m));
-      else x0 = m;
-      if (clip) x0 = Math.min(Math.max(x0, -range), range);
-      denoised[i] = f(cOut * x0) + f(cSkip * x);
-    }
+    for (let i = 0; i < n; i++) denoised[i] = f(cOut * x0[i]!) + f(cSkip * sample[i]!);
 
     let prevSample: Float32Array;
     if (this.stepIndex !== this.schedule.length - 1) {

@@ -4,18 +4,10 @@
  * polynomial through the previous sigmas. StableDiffusionPipeline calls `step` with the default order 4.
  */
 import type { BaseSchedulerConfig } from './config.ts';
-import { resolveConfig } from './config.ts';
+import { TRAINING_SCHEDULE_DEFAULTS } from './config.ts';
 import type { RawSchedulerConfig, Scheduler, SchedulerFactory, SchedulerStepOutput } from './scheduler.ts';
-import {
-  buildSigmaSchedule,
-  predictOriginalSample,
-  SigmaSchedulerBase,
-  sigmaKindFromFlags,
-  sigmaSchedulerAlphasCumprod,
-  trainingSigmas,
-  validateSigmaSchedulerConfig,
-} from './sigmas.ts';
-import type { SigmaKind } from './sigmas.ts';
+import { readSchedulerConfig } from './scheduler-support.ts';
+import { predictOriginalSample, SigmaSchedulerBase } from './sigmas.ts';
 import type { TorchGenerator } from '../random/torch-generator.ts';
 
 const f32 = Math.fround;
@@ -31,11 +23,7 @@ export interface LmsConfig extends BaseSchedulerConfig {
 
 /** `LMSDiscreteScheduler.__init__` defaults (diffusers 0.32). */
 export const LMS_DEFAULTS: LmsConfig = {
-  num_train_timesteps: 1000,
-  beta_start: 0.0001,
-  beta_end: 0.02,
-  beta_schedule: 'linear',
-  trained_betas: null,
+  ...TRAINING_SCHEDULE_DEFAULTS,
   use_karras_sigmas: false,
   use_exponential_sigmas: false,
   use_beta_sigmas: false,
@@ -71,29 +59,21 @@ export function lmsCoefficient(sigmas: readonly number[], order: number, t: numb
   return sum * half;
 }
 
-export class LmsDiscreteScheduler extends SigmaSchedulerBase implements Scheduler {
+export class LmsDiscreteScheduler extends SigmaSchedulerBase<LmsConfig> implements Scheduler {
   readonly name = 'lms' as const;
-  readonly config: LmsConfig;
-  private readonly sigmaKind: SigmaKind;
   /** Most recent derivatives, oldest first, at most LMS_ORDER of them. */
   private derivatives: Float32Array[] = [];
 
   constructor(raw: RawSchedulerConfig) {
-    const config = resolveConfig(raw, LMS_DEFAULTS);
-    validateSigmaSchedulerConfig('lms', config, ['epsilon', 'v_prediction', 'sample']);
-    const sigmaKind = sigmaKindFromFlags(config);
-    super(trainingSigmas(sigmaSchedulerAlphasCumprod(config)), config.timestep_spacing);
-    this.config = config;
-    this.sigmaKind = sigmaKind;
+    const config = readSchedulerConfig('lms', raw, LMS_DEFAULTS, {
+      predictionTypes: ['epsilon', 'v_prediction', 'sample'],
+      allowNegativeStepsOffset: true,
+    });
+    super(config);
   }
 
-  setTimesteps(numInferenceSteps: number): void {
-    const schedule = buildSigmaSchedule(this.trainSigmas, numInferenceSteps, {
-      timestepSpacing: this.config.timestep_spacing,
-      stepsOffset: this.config.steps_offset,
-      sigmaKind: this.sigmaKind,
-    });
-    this.applySchedule(schedule.timesteps, schedule.sigmas);
+  override setTimesteps(numInferenceSteps: number): void {
+    super.setTimesteps(numInferenceSteps);
     this.derivatives = [];
   }
 

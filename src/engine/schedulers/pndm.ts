@@ -5,17 +5,20 @@
  */
 import type { TorchGenerator } from '../random/torch-generator.ts';
 import type { BaseSchedulerConfig } from './config.ts';
-import { resolveConfig } from './config.ts';
-import { spacedTimesteps } from './noise-schedule.ts';
+import { TRAINING_SCHEDULE_DEFAULTS } from './config.ts';
+import { schedulerAlphasCumprod } from './noise-schedule.ts';
 import type { RawSchedulerConfig, Scheduler, SchedulerStepOutput } from './scheduler.ts';
 import {
   alphaAt,
-  requireOneOf,
-  requireSameLength,
+  alphaProducts,
+  alphaSigmaOf,
+  modelOutputToEpsilon,
+  modelOutputToX0,
+  readSchedulerConfig,
   requireTimestepsInRange,
-  schedulerAlphasCumprod,
-  validateBaseConfig,
+  UnscaledInputScheduler,
   validateStepCount,
+  validIntegerTimesteps,
 } from './scheduler-support.ts';
 
 const f = Math.fround;
@@ -31,11 +34,7 @@ export interface PNDMConfig extends BaseSchedulerConfig {
 
 /** `PNDMScheduler.__init__` defaults (diffusers 0.32). */
 export const PNDM_DEFAULTS: Readonly<PNDMConfig> = {
-  num_train_timesteps: 1000,
-  beta_start: 0.0001,
-  beta_end: 0.02,
-  beta_schedule: 'linear',
-  trained_betas: null,
+  ...TRAINING_SCHEDULE_DEFAULTS,
   skip_prk_steps: false,
   set_alpha_to_one: false,
   prediction_type: 'epsilon',
@@ -43,15 +42,10 @@ export const PNDM_DEFAULTS: Readonly<PNDMConfig> = {
   steps_offset: 0,
 };
 
-export class PNDMScheduler implements Scheduler {
+export class PNDMScheduler extends UnscaledInputScheduler<PNDMConfig> implements Scheduler {
   readonly name = 'pndm';
-  readonly initNoiseSigma = 1;
-  readonly config: Readonly<PNDMConfig>;
-  /** float32 ᾱ_t per training timestep. */
-  readonly alphasCumprod: Float64Array;
   private readonly finalAlphaCumprod: number;
   private numInferenceSteps = 0;
-  private schedule: number[] = [];
   private prkTimesteps: number[] = [];
 
   // Per-generation state, reset by setTimesteps.
@@ -63,17 +57,10 @@ export class PNDMScheduler implements Scheduler {
   private curModelOutput: Float32Array | null = null;
 
   constructor(raw: RawSchedulerConfig) {
-    const config = resolveConfig(raw, { ...PNDM_DEFAULTS });
-    validateBaseConfig('PNDMScheduler', config);
     // diffusers' PNDM has no `sample` branch: it raises on anything but these two.
-    requireOneOf('PNDMScheduler', 'prediction_type', config.prediction_type, ['epsilon', 'v_prediction']);
-    this.config = config;
-    this.alphasCumprod = schedulerAlphasCumprod(config);
+    const config = readSchedulerConfig('PNDMScheduler', raw, PNDM_DEFAULTS, { predictionTypes: ['epsilon', 'v_prediction'] });
+    super('PNDMScheduler', config, schedulerAlphasCumprod(config));
     this.finalAlphaCumprod = config.set_alpha_to_one ? 1 : this.alphasCumprod[0]!;
-  }
-
-  get timesteps(): readonly number[] {
-    return this.schedule;
   }
 
   setTimesteps(numInferenceSteps: number): void {
@@ -83,7 +70,7 @@ export class PNDMScheduler implements Scheduler {
       // diffusers 0.32 fails here with a numpy broadcasting error; later versions raise this.
       throw new RangeError(`PNDMScheduler: steps must be >= ${PNDM_ORDER} when skip_prk_steps is false, got ${numInferenceSteps}`);
     }
-    const ascending = spacedTimesteps(this.config, numInferenceSteps).reverse();
+    const ascending = validIntegerTimesteps(this.className, this.config, numInferenceSteps).reverse();
     let prk: number[];
     let plms: number[];
     if (skipPrk) {
@@ -102,7 +89,8 @@ export class PNDMScheduler implements Scheduler {
       plms = ascending.slice(0, -3).reverse();
     }
     const timesteps = [...prk, ...plms];
-    requireTimestepsInRange('PNDMScheduler', timesteps, this.config.num_train_timesteps, numInferenceSteps, this.config.timestep_spacing);
+    // The warm-up's half steps t + stride / 2 can leave the training range where the spaced ones do not.
+    requireTimestepsInRange(this.className, timesteps, trainSteps, numInferenceSteps, this.config.timestep_spacing);
     this.numInferenceSteps = numInferenceSteps;
     this.prkTimesteps = prk;
     this.schedule = timesteps;
@@ -112,13 +100,8 @@ export class PNDMScheduler implements Scheduler {
     this.curModelOutput = null;
   }
 
-  scaleModelInput(sample: Float32Array, _timestep: number): Float32Array {
-    return sample;
-  }
-
   step(modelOutput: Float32Array, timestep: number, sample: Float32Array, _generator: TorchGenerator): SchedulerStepOutput {
-    if (this.numInferenceSteps === 0) throw new Error('PNDMScheduler: call setTimesteps before step');
-    requireSameLength(modelOutput, sample);
+    this.checkStep(modelOutput, sample);
     const predOriginalSample = this.estimateX0(modelOutput, timestep, sample);
     const prevSample =
       this.counter < this.prkTimesteps.length && !this.config.skip_prk_steps
@@ -202,39 +185,21 @@ export class PNDMScheduler implements Scheduler {
    * combined output and with `sample` / `timestep` of this call, exactly where diffusers does it.
    */
   private prevSample(sample: Float32Array, timestep: number, prevTimestep: number, modelOutput: Float32Array, n: number): Float32Array {
-    const alphaProd = alphaAt(this.alphasCumprod, timestep);
-    const alphaProdPrev = prevTimestep >= 0 ? this.alphasCumprod[prevTimestep]! : this.finalAlphaCumprod;
+    const { alphaProd, alphaProdPrev } = alphaProducts(this.alphasCumprod, timestep, prevTimestep, this.finalAlphaCumprod);
     const betaProd = f(1 - alphaProd);
     const betaProdPrev = f(1 - alphaProdPrev);
     const sampleCoeff = f(Math.sqrt(f(alphaProdPrev / alphaProd)));
     const denom = f(f(alphaProd * f(Math.sqrt(betaProdPrev))) + f(Math.sqrt(f(f(alphaProd * betaProd) * alphaProdPrev))));
     const alphaDiff = f(alphaProdPrev - alphaProd);
-    const vPrediction = this.config.prediction_type === 'v_prediction';
-    const sqrtAlpha = f(Math.sqrt(alphaProd));
-    const sqrtBeta = f(Math.sqrt(betaProd));
+    const eps = modelOutputToEpsilon(this.config.prediction_type, modelOutput, sample, alphaSigmaOf(alphaProd));
     const out = new Float32Array(n);
-    for (let i = 0; i < n; i++) {
-      const x = sample[i]!;
-      let eps = modelOutput[i]!;
-      if (vPrediction) eps = f(f(sqrtAlpha * eps) + f(sqrtBeta * x));
-      out[i] = f(sampleCoeff * x) - f(f(alphaDiff * eps) / denom);
-    }
+    for (let i = 0; i < n; i++) out[i] = f(sampleCoeff * sample[i]!) - f(f(alphaDiff * eps[i]!) / denom);
     return out;
   }
 
   /** Preview-only x0 estimate: diffusers' PNDM exposes none, so use ᾱ of the timestep given. */
   private estimateX0(modelOutput: Float32Array, timestep: number, sample: Float32Array): Float32Array {
-    const alphaProd = alphaAt(this.alphasCumprod, timestep);
-    const sqrtAlpha = f(Math.sqrt(alphaProd));
-    const sqrtBeta = f(Math.sqrt(f(1 - alphaProd)));
-    const n = sample.length;
-    const out = new Float32Array(n);
-    if (this.config.prediction_type === 'v_prediction') {
-      for (let i = 0; i < n; i++) out[i] = f(sqrtAlpha * sample[i]!) - f(sqrtBeta * modelOutput[i]!);
-    } else {
-      for (let i = 0; i < n; i++) out[i] = f(sample[i]! - f(sqrtBeta * modelOutput[i]!)) / sqrtAlpha;
-    }
-    return out;
+    return modelOutputToX0(this.config.prediction_type, modelOutput, sample, alphaSigmaOf(alphaAt(this.alphasCumprod, timestep)));
   }
 }
 

@@ -1,9 +1,12 @@
 /**
- * Small pieces the diffusers scheduler ports share: config validation with errors that name the key,
- * the `alphas_cumprod` every DDPM-family scheduler starts from, and the zero-terminal-SNR rescale.
+ * Small pieces the diffusers scheduler ports share: reading and validating the config with errors that
+ * name the key, the runtime checks of `step`, the prediction-type conversions of the variance-preserving
+ * parameterisation, and the base class of the schedulers that feed the UNet the latents unscaled.
  */
-import type { BaseSchedulerConfig } from './config.ts';
-import { makeAlphasCumprod, makeBetas } from './noise-schedule.ts';
+import type { BaseSchedulerConfig, BetaSchedule } from './config.ts';
+import { resolveConfig } from './config.ts';
+import { roundHalfEven, spacedTimesteps } from './noise-schedule.ts';
+import type { PredictionType, RawSchedulerConfig, SchedulerName } from './scheduler.ts';
 
 const f = Math.fround;
 
@@ -28,8 +31,22 @@ export function rejectOption(scheduler: string, key: string, value: unknown, why
   throw new Error(`scheduler_config.json: ${scheduler}: ${key} = ${JSON.stringify(value)} ${why}`);
 }
 
-/** Checks the keys every DDPM-family scheduler reads, so a bad config fails at construction. */
-export function validateBaseConfig(scheduler: string, config: BaseSchedulerConfig): void {
+/** What a class accepts beyond the keys every scheduler validates the same way. */
+export interface BaseConfigRules {
+  predictionTypes: readonly PredictionType[];
+  /** Heun alone also accepts beta_schedule "exp". */
+  extraBetaSchedules?: readonly BetaSchedule[];
+  /**
+   * The sigma schedulers interpolate their sigmas at the timesteps (np.interp clamps), so a negative
+   * steps_offset is harmless there, as in diffusers; the DDPM family would index ᾱ before t = 0.
+   */
+  allowNegativeStepsOffset?: boolean;
+}
+
+const BETA_SCHEDULES: readonly BetaSchedule[] = ['linear', 'scaled_linear', 'squaredcos_cap_v2'];
+
+/** Checks the keys every scheduler reads, so a bad config fails at construction, not mid-run. */
+export function validateBaseConfig(scheduler: string, config: BaseSchedulerConfig, rules: BaseConfigRules): void {
   const n = config.num_train_timesteps;
   if (!Number.isInteger(n) || n < 2) {
     throw new Error(`scheduler_config.json: num_train_timesteps must be an integer >= 2, got ${JSON.stringify(n)}`);
@@ -40,48 +57,46 @@ export function validateBaseConfig(scheduler: string, config: BaseSchedulerConfi
       throw new Error(`scheduler_config.json: trained_betas must be ${n} finite numbers (one per training timestep)`);
     }
   } else {
-    requireOneOf(scheduler, 'beta_schedule', config.beta_schedule, ['linear', 'scaled_linear', 'squaredcos_cap_v2']);
+    requireOneOf(scheduler, 'beta_schedule', config.beta_schedule, [...BETA_SCHEDULES, ...(rules.extraBetaSchedules ?? [])]);
   }
   requireOneOf(scheduler, 'timestep_spacing', config.timestep_spacing, ['linspace', 'leading', 'trailing']);
-  if (!Number.isInteger(config.steps_offset) || config.steps_offset < 0) {
-    throw new Error(`scheduler_config.json: steps_offset must be a non-negative integer, got ${config.steps_offset}`);
+  const offset = config.steps_offset;
+  const allowNegative = rules.allowNegativeStepsOffset === true;
+  if (!Number.isInteger(offset) || (offset < 0 && !allowNegative)) {
+    throw new Error(`scheduler_config.json: steps_offset must be ${allowNegative ? 'an' : 'a non-negative'} integer, got ${offset}`);
   }
-}
-
-/** Rejects a step count that is not a positive integer before any schedule is built from it. */
-export function validateStepCount(numInferenceSteps: number): void {
-  if (!Number.isInteger(numInferenceSteps) || numInferenceSteps < 1) {
-    throw new RangeError(`steps must be a positive integer, got ${numInferenceSteps}`);
-  }
+  requireOneOf(scheduler, 'prediction_type', config.prediction_type, rules.predictionTypes);
 }
 
 /**
- * diffusers' `rescale_zero_terminal_snr` (Lin et al. 2023, Algorithm 1) on float32 betas: shifts and
- * scales sqrt(ᾱ) so that the last timestep has exactly zero signal, keeping the first one unchanged.
+ * `SchedulerClass.from_config(raw)` with the shared checks: the class defaults filled in, the common keys
+ * validated, and dynamic thresholding (which every class that has it defaults off) refused.
  */
-export function rescaleZeroTerminalSnr(betas: Float64Array): Float64Array {
-  const alphasCumprod = makeAlphasCumprod(betas);
-  const sqrtBar = alphasCumprod.map((a) => f(Math.sqrt(a)));
-  const first = sqrtBar[0]!;
-  const last = sqrtBar[sqrtBar.length - 1]!;
-  const scale = f(first / f(first - last));
-  const alphasBar = sqrtBar.map((s) => {
-    const shifted = f(f(s - last) * scale);
-    return f(shifted * shifted);
-  });
-  const out = new Float64Array(betas.length);
-  for (let i = 0; i < betas.length; i++) {
-    const alpha = i === 0 ? alphasBar[0]! : f(alphasBar[i]! / alphasBar[i - 1]!);
-    out[i] = f(1 - alpha);
+export function readSchedulerConfig<T extends BaseSchedulerConfig>(
+  scheduler: string,
+  raw: RawSchedulerConfig,
+  defaults: Readonly<T>,
+  rules: BaseConfigRules,
+): T {
+  const config = resolveConfig<T>(raw, defaults);
+  validateBaseConfig(scheduler, config, rules);
+  if ('thresholding' in config && config.thresholding === true) {
+    rejectOption(scheduler, 'thresholding', true, '(dynamic thresholding) is not implemented');
   }
-  return out;
+  return config;
 }
 
-/** The float32 `alphas_cumprod` a scheduler builds in its constructor, zero-SNR rescale included. */
-export function schedulerAlphasCumprod(config: BaseSchedulerConfig & { rescale_betas_zero_snr?: boolean }): Float64Array {
-  let betas = makeBetas(config);
-  if (config.rescale_betas_zero_snr === true) betas = rescaleZeroTerminalSnr(betas);
-  return makeAlphasCumprod(betas);
+/**
+ * Rejects a step count that is not a positive integer, or (given the training length) one that
+ * exceeds it, before any schedule is built from it.
+ */
+export function validateStepCount(numInferenceSteps: number, numTrainTimesteps = Number.POSITIVE_INFINITY): void {
+  if (!Number.isInteger(numInferenceSteps) || numInferenceSteps < 1) {
+    throw new RangeError(`steps must be a positive integer, got ${numInferenceSteps}`);
+  }
+  if (numInferenceSteps > numTrainTimesteps) {
+    throw new RangeError(`steps (${numInferenceSteps}) cannot exceed the model's num_train_timesteps (${numTrainTimesteps})`);
+  }
 }
 
 /**
@@ -114,6 +129,18 @@ export function requireTimestepsInRange(
   }
 }
 
+/**
+ * The DDPM family's `set_timesteps` (DDIM, DDPM, PNDM): validated integer timesteps, descending, with
+ * `linspace` ones rounded as numpy does.
+ */
+export function validIntegerTimesteps(scheduler: string, config: BaseSchedulerConfig, numInferenceSteps: number): number[] {
+  const n = config.num_train_timesteps;
+  validateStepCount(numInferenceSteps, n);
+  const timesteps = spacedTimesteps(config.timestep_spacing, n, numInferenceSteps, config.steps_offset).map(roundHalfEven);
+  requireTimestepsInRange(scheduler, timesteps, config.num_train_timesteps, numInferenceSteps, config.timestep_spacing);
+  return timesteps;
+}
+
 /** `alphas_cumprod[t]`, refusing timesteps that would index past the training schedule. */
 export function alphaAt(alphasCumprod: Float64Array, timestep: number): number {
   const value = alphasCumprod[timestep];
@@ -121,4 +148,99 @@ export function alphaAt(alphasCumprod: Float64Array, timestep: number): number {
     throw new RangeError(`timestep ${timestep} is outside the training schedule (0..${alphasCumprod.length - 1})`);
   }
   return value;
+}
+
+/**
+ * ᾱ at `timestep` and at `prevTimestep`; before the first training timestep (prevTimestep < 0)
+ * diffusers uses `final_alpha_cumprod` instead.
+ */
+export function alphaProducts(
+  alphasCumprod: Float64Array,
+  timestep: number,
+  prevTimestep: number,
+  finalAlphaCumprod: number,
+): { alphaProd: number; alphaProdPrev: number } {
+  const alphaProd = alphaAt(alphasCumprod, timestep);
+  const alphaProdPrev = prevTimestep >= 0 ? alphasCumprod[prevTimestep]! : finalAlphaCumprod;
+  return { alphaProd, alphaProdPrev };
+}
+
+/** The signal and noise scales of x_t = α_t·x0 + σ_t·ε (variance preserving: α² + σ² = 1). */
+export interface AlphaSigma {
+  alpha: number;
+  sigma: number;
+}
+
+/** (α_t, σ_t) = (sqrt(ᾱ_t), sqrt(1 - ᾱ_t)), each rounded to float32 as the DDPM family's tensors are. */
+export function alphaSigmaOf(alphaProd: number): AlphaSigma {
+  return { alpha: f(Math.sqrt(alphaProd)), sigma: f(Math.sqrt(f(1 - alphaProd))) };
+}
+
+/**
+ * The x0 estimate from the model output for x_t = α·x0 + σ·ε, op by op in float32 (the Float32Array
+ * stores round each result): epsilon: (x - σ·ε) / α; v: α·x - σ·v; sample: the output itself.
+ */
+export function modelOutputToX0(predictionType: PredictionType, modelOutput: Float32Array, sample: Float32Array, { alpha, sigma }: AlphaSigma): Float32Array {
+  const n = sample.length;
+  const out = new Float32Array(n);
+  if (predictionType === 'epsilon') for (let i = 0; i < n; i++) out[i] = f(sample[i]! - f(sigma * modelOutput[i]!)) / alpha;
+  else if (predictionType === 'v_prediction') for (let i = 0; i < n; i++) out[i] = f(alpha * sample[i]!) - f(sigma * modelOutput[i]!);
+  else out.set(modelOutput);
+  return out;
+}
+
+/** The ε estimate from the model output for x_t = α·x0 + σ·ε: epsilon: itself; v: α·v + σ·x; sample: (x - α·x0) / σ. */
+export function modelOutputToEpsilon(
+  predictionType: PredictionType,
+  modelOutput: Float32Array,
+  sample: Float32Array,
+  { alpha, sigma }: AlphaSigma,
+): Float32Array {
+  const n = sample.length;
+  const out = new Float32Array(n);
+  if (predictionType === 'epsilon') out.set(modelOutput);
+  else if (predictionType === 'v_prediction') for (let i = 0; i < n; i++) out[i] = f(alpha * modelOutput[i]!) + f(sigma * sample[i]!);
+  else for (let i = 0; i < n; i++) out[i] = f(sample[i]! - f(alpha * modelOutput[i]!)) / sigma;
+  return out;
+}
+
+/**
+ * `clip_sample`: clamps to [-range, range] in place, as torch clamps a float32 tensor. The stores round
+ * a clamped value to float32, so passing `range` or its float32 rounding gives the same result.
+ */
+export function clampInPlace(values: Float32Array, range: number): void {
+  for (let i = 0; i < values.length; i++) values[i] = Math.min(Math.max(values[i]!, -range), range);
+}
+
+/**
+ * State and plumbing common to the schedulers that step on ᾱ and feed the UNet the latents unscaled
+ * (DDIM, DDPM, PNDM, LCM and the multistep solvers): the config, ᾱ, the schedule and the checks every
+ * `step` starts with. Subclasses supply `setTimesteps` and `step`.
+ */
+export abstract class UnscaledInputScheduler<C extends BaseSchedulerConfig> {
+  abstract readonly name: SchedulerName;
+  readonly initNoiseSigma = 1;
+  protected schedule: number[] = [];
+
+  protected constructor(
+    /** The diffusers class name, for error messages. */
+    protected readonly className: string,
+    readonly config: Readonly<C>,
+    /** float32 ᾱ_t per training timestep. */
+    readonly alphasCumprod: Float64Array,
+  ) {}
+
+  get timesteps(): readonly number[] {
+    return this.schedule;
+  }
+
+  scaleModelInput(sample: Float32Array, _timestep: number): Float32Array {
+    return sample;
+  }
+
+  /** Refuses a `step` before `setTimesteps` or with arrays that do not line up. */
+  protected checkStep(modelOutput: Float32Array, sample: Float32Array): void {
+    if (this.schedule.length === 0) throw new Error(`${this.className}: call setTimesteps before step`);
+    requireSameLength(modelOutput, sample);
+  }
 }

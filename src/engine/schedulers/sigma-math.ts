@@ -6,34 +6,9 @@
  * same precision at each stage so that rounded timesteps and sigmas come out identical.
  */
 
+import { npLinspace } from './noise-schedule.ts';
+
 const f = Math.fround;
-
-/**
- * `numpy.linspace(start, stop, num)`: `arange(num) * step + start` with the last element set to
- * `stop` exactly (it matters for the Karras ramp, whose last sigma must be exactly sigma_min).
- */
-export function npLinspace(start: number, stop: number, num: number): Float64Array {
-  const out = new Float64Array(num);
-  if (num === 0) return out;
-  if (num === 1) {
-    out[0] = start;
-    return out;
-  }
-  const step = (stop - start) / (num - 1);
-  for (let i = 0; i < num; i++) out[i] = i * step + start;
-  out[num - 1] = stop;
-  return out;
-}
-
-/**
- * `numpy.arange(start, stop, step)` for float steps: ceil((stop - start) / step) values
- * start + i * delta, where numpy's fill uses delta = (start + step) - start rather than step.
- */
-export function npArange(start: number, stop: number, step: number): number[] {
-  const count = Math.max(Math.ceil((stop - start) / step), 0);
-  const delta = start + step - start;
-  return Array.from({ length: count }, (_, i) => start + i * delta);
-}
 
 /** `((1 - alphas_cumprod) / alphas_cumprod) ** 0.5`, the float32 tensor diffusers keeps, ascending in t. */
 export function vpSigmas(alphasCumprod: Float64Array): Float64Array {

@@ -7,104 +7,26 @@
  * have to be the very numbers diffusers produces for a seed to give the same image.
  */
 import type { BaseSchedulerConfig, TimestepSpacing } from './config.ts';
-import { makeAlphasCumprod, makeBetas, roundHalfEven } from './noise-schedule.ts';
+import { npLinspace, sigmaSchedulerAlphasCumprod, spacedTimesteps, torchLinspaceF32 } from './noise-schedule.ts';
 import type { PredictionType, SchedulerName } from './scheduler.ts';
-import { requireOneOf, rescaleZeroTerminalSnr } from './scheduler-support.ts';
-import { karrasSigmas, logSigmas, npLinspace, sigmaToT } from './sigma-math.ts';
-
-// The training sigmas ((1 - ᾱ) / ᾱ) ** 0.5 as torch computes them; re-exported for the schedulers.
-export { vpSigmas as trainingSigmas } from './sigma-math.ts';
+import { karrasSigmas, logSigmas, sigmaToT, vpSigmas } from './sigma-math.ts';
 
 const f32 = Math.fround;
 
 export type SigmaKind = 'default' | 'karras' | 'exponential' | 'beta';
 export type InterpolationType = 'linear' | 'log_linear';
 
-const TIMESTEP_SPACINGS = ['linspace', 'leading', 'trailing'] as const;
-const BETA_SCHEDULES: readonly string[] = ['linear', 'scaled_linear', 'squaredcos_cap_v2'];
-
 /**
- * Checks the keys every sigma scheduler shares, so a bad config fails at construction, not mid-run.
- * Unlike the DDPM family these accept a per-class set of prediction types (and Heun a beta schedule).
+ * Picks the sigma spacing from the three mutually exclusive `use_*_sigmas` flags (absent ones count as
+ * false), rejecting combinations the way diffusers' constructors do.
  */
-export function validateSigmaSchedulerConfig(
-  scheduler: string,
-  config: BaseSchedulerConfig,
-  predictionTypes: readonly PredictionType[],
-  extraBetaSchedules: readonly string[] = [],
-): void {
-  const n = config.num_train_timesteps;
-  if (!Number.isInteger(n) || n < 2) {
-    throw new Error(`scheduler_config.json: num_train_timesteps must be an integer >= 2, got ${JSON.stringify(n)}`);
-  }
-  if (config.trained_betas === null) {
-    requireOneOf(scheduler, 'beta_schedule', config.beta_schedule as string, [...BETA_SCHEDULES, ...extraBetaSchedules]);
-  } else {
-    const betas: unknown = config.trained_betas;
-    if (!Array.isArray(betas) || betas.length !== n || !betas.every((b) => typeof b === 'number' && Number.isFinite(b))) {
-      throw new Error(`scheduler_config.json: trained_betas must be ${n} finite numbers (one per training timestep)`);
-    }
-  }
-  requireOneOf(scheduler, 'prediction_type', config.prediction_type, predictionTypes);
-  requireOneOf(scheduler, 'timestep_spacing', config.timestep_spacing, TIMESTEP_SPACINGS);
-  if (!Number.isInteger(config.steps_offset)) {
-    throw new Error(`scheduler_config.json: steps_offset must be an integer, got ${JSON.stringify(config.steps_offset)}`);
-  }
-}
-
-/**
- * Picks the sigma spacing from the three mutually exclusive flags, rejecting combinations the way
- * diffusers' constructors do.
- */
-export function sigmaKindFromFlags(flags: { use_karras_sigmas: boolean; use_exponential_sigmas: boolean; use_beta_sigmas: boolean }): SigmaKind {
-  const set = (['karras', 'exponential', 'beta'] as const).filter((kind) => flags[`use_${kind}_sigmas`]);
+export function sigmaKindFromFlags(config: object): SigmaKind {
+  const flags = config as Partial<Record<string, unknown>>;
+  const set = (['karras', 'exponential', 'beta'] as const).filter((kind) => flags[`use_${kind}_sigmas`] === true);
   if (set.length > 1) {
     throw new Error('scheduler_config.json: only one of use_karras_sigmas, use_exponential_sigmas, use_beta_sigmas can be true');
   }
   return set[0] ?? 'default';
-}
-
-/** `betas_for_alpha_bar(..., alpha_transform_type="exp")`, which Heun accepts as beta_schedule "exp". */
-function expBetas(numTrainTimesteps: number, maxBeta = 0.999): Float64Array {
-  const alphaBar = (t: number): number => Math.exp(t * -12);
-  const out = new Float64Array(numTrainTimesteps);
-  for (let i = 0; i < numTrainTimesteps; i++) {
-    out[i] = f32(Math.min(1 - alphaBar((i + 1) / numTrainTimesteps) / alphaBar(i / numTrainTimesteps), maxBeta));
-  }
-  return out;
-}
-
-export interface AlphasCumprodOptions {
-  rescaleBetasZeroSnr?: boolean;
-  /** Heun also accepts `beta_schedule: "exp"`. */
-  allowExpSchedule?: boolean;
-}
-
-/** The float32 `alphas_cumprod` a sigma scheduler's constructor builds from its config. */
-export function sigmaSchedulerAlphasCumprod(config: BaseSchedulerConfig, options: AlphasCumprodOptions = {}): Float64Array {
-  let betas =
-    config.trained_betas === null && options.allowExpSchedule === true && (config.beta_schedule as string) === 'exp'
-      ? expBetas(config.num_train_timesteps)
-      : makeBetas(config);
-  if (options.rescaleBetasZeroSnr === true) betas = rescaleZeroTerminalSnr(betas);
-  const alphasCumprod = makeAlphasCumprod(betas);
-  // A zero alphas_cumprod would make the first sigma infinite; diffusers substitutes fp16's smallest subnormal.
-  if (options.rescaleBetasZeroSnr === true) alphasCumprod[alphasCumprod.length - 1] = 2 ** -24;
-  return alphasCumprod;
-}
-
-/**
- * `torch.linspace(start, end, steps, dtype=float32)` as torch's current CPU kernel computes it: a float32
- * step, the first half filled forwards from `start` and the second half backwards from `end`, each value
- * one fused multiply-add (the product is exact in float64, so only the sum rounds).
- */
-export function torchLinspaceF32(start: number, end: number, steps: number): number[] {
-  const s = f32(start);
-  const e = f32(end);
-  if (steps === 1) return [s];
-  const step = f32(f32(e - s) / (steps - 1));
-  const halfway = Math.floor(steps / 2);
-  return Array.from({ length: steps }, (_, i) => (i < halfway ? f32(s + step * i) : f32(e - step * (steps - i - 1))));
 }
 
 /**
@@ -122,30 +44,12 @@ export function interpUnitGrid(x: number, fp: Float64Array): number {
   return slope * (x - j) + fp[j]!;
 }
 
-/** Descending float32 timesteps for a spacing, as the sigma schedulers' `set_timesteps` builds them with numpy. */
+/**
+ * Descending float32 timesteps for a spacing, as the sigma schedulers' `set_timesteps` builds them with
+ * numpy: `linspace` ones stay fractional, and `trailing` keeps numpy's extra step at -1 for some counts.
+ */
 export function sigmaSchedulerTimesteps(spacing: TimestepSpacing, numTrainTimesteps: number, numInferenceSteps: number, stepsOffset: number): number[] {
-  switch (spacing) {
-    case 'linspace':
-      return Array.from(npLinspace(0, numTrainTimesteps - 1, numInferenceSteps), f32).reverse();
-    case 'leading': {
-      const ratio = Math.floor(numTrainTimesteps / numInferenceSteps);
-      const out: number[] = [];
-      for (let i = numInferenceSteps - 1; i >= 0; i--) out.push(f32(i * ratio + stepsOffset));
-      return out;
-    }
-    case 'trailing': {
-      // np.arange(n, 0, -ratio): its length is ceil(n / ratio), which rounding can push to steps + 1
-      // (e.g. 61 steps), and its values are start + i * ((start - ratio) - start). Reproduced as is.
-      const ratio = numTrainTimesteps / numInferenceSteps;
-      const length = Math.ceil((0 - numTrainTimesteps) / -ratio);
-      const delta = numTrainTimesteps - ratio - numTrainTimesteps;
-      const out: number[] = [];
-      for (let i = 0; i < length; i++) out.push(f32(roundHalfEven(numTrainTimesteps + i * delta)) - 1);
-      return out;
-    }
-    default:
-      throw new Error(`scheduler_config.json: unsupported timestep_spacing "${String(spacing)}"`);
-  }
+  return spacedTimesteps(spacing, numTrainTimesteps, numInferenceSteps, stepsOffset).map(f32);
 }
 
 /** Log-uniform schedule from sigmaMax down to sigmaMin (`_convert_to_exponential`). */
@@ -340,10 +244,11 @@ export function checkTimestep(name: string, timesteps: readonly number[], index:
 }
 
 /**
- * State and plumbing common to the sigma schedulers: the training sigmas, the current schedule, the
- * step index, `init_noise_sigma` and the input scaling. Subclasses supply `setTimesteps` and `step`.
+ * State and plumbing common to the sigma schedulers: the config, the training sigmas, the current
+ * schedule, the step index, `init_noise_sigma` and the input scaling. Subclasses supply `step`, and
+ * adjust `setTimesteps` where diffusers does.
  */
-export abstract class SigmaSchedulerBase {
+export abstract class SigmaSchedulerBase<C extends BaseSchedulerConfig> {
   abstract readonly name: SchedulerName;
   /** float32 timesteps for the UNet, as diffusers' `scheduler.timesteps`. */
   timesteps: readonly number[] = [];
@@ -351,14 +256,30 @@ export abstract class SigmaSchedulerBase {
   sigmas: readonly number[] = [];
   initNoiseSigma: number;
   protected stepIndex = 0;
+  protected readonly trainSigmas: Float64Array;
+  private readonly sigmaKind: SigmaKind;
 
-  protected constructor(
-    protected readonly trainSigmas: Float64Array,
-    protected readonly timestepSpacing: TimestepSpacing,
-  ) {
+  protected constructor(readonly config: C) {
+    this.sigmaKind = sigmaKindFromFlags(config);
+    this.trainSigmas = vpSigmas(sigmaSchedulerAlphasCumprod(config));
     // Before set_timesteps diffusers' schedule spans every training timestep, so its largest sigma is
     // the last training sigma; pipelines normally read init_noise_sigma after set_timesteps anyway.
-    this.initNoiseSigma = initNoiseSigmaFor([trainSigmas[trainSigmas.length - 1]!], timestepSpacing);
+    this.initNoiseSigma = initNoiseSigmaFor([this.trainSigmas[this.trainSigmas.length - 1]!], config.timestep_spacing);
+  }
+
+  setTimesteps(numInferenceSteps: number): void {
+    const { timesteps, sigmas } = this.buildSchedule(numInferenceSteps);
+    this.applySchedule(timesteps, sigmas);
+  }
+
+  /** `buildSigmaSchedule` with the config's spacing and sigma kind; `options` adds or overrides. */
+  protected buildSchedule(numInferenceSteps: number, options: Partial<SigmaScheduleOptions> = {}): SigmaSchedule {
+    return buildSigmaSchedule(this.trainSigmas, numInferenceSteps, {
+      timestepSpacing: this.config.timestep_spacing,
+      stepsOffset: this.config.steps_offset,
+      sigmaKind: this.sigmaKind,
+      ...options,
+    });
   }
 
   /** Installs a freshly built schedule and restarts the generation at its first step. */
@@ -366,7 +287,7 @@ export abstract class SigmaSchedulerBase {
     this.timesteps = timesteps;
     this.sigmas = sigmas;
     this.stepIndex = 0;
-    this.initNoiseSigma = initNoiseSigmaFor(sigmas, this.timestepSpacing);
+    this.initNoiseSigma = initNoiseSigmaFor(sigmas, this.config.timestep_spacing);
   }
 
   scaleModelInput(sample: Float32Array, timestep: number): Float32Array {

@@ -4,34 +4,15 @@
  * prediction, so it gains an order of accuracy at no extra model calls.
  */
 import type { TorchGenerator } from '../random/torch-generator.ts';
-import type { BaseSchedulerConfig } from './config.ts';
-import { resolveConfig } from './config.ts';
-import { linspace, roundHalfEven } from './noise-schedule.ts';
+import { TRAINING_SCHEDULE_DEFAULTS } from './config.ts';
+import { MultistepScheduler } from './multistep.ts';
+import type { MultistepConfig } from './multistep.ts';
 import type { RawSchedulerConfig, Scheduler, SchedulerStepOutput } from './scheduler.ts';
-import {
-  rejectOption,
-  requireOneOf,
-  requireSameLength,
-  requireTimestepsInRange,
-  schedulerAlphasCumprod,
-  validateBaseConfig,
-  validateStepCount,
-} from './scheduler-support.ts';
-import {
-  indexForTimestep,
-  karrasSigmas,
-  lambdaT,
-  logSigmas,
-  npArange,
-  sigmaToAlphaSigmaT,
-  sigmaToT,
-  vpSigmas,
-} from './sigma-math.ts';
+import { readSchedulerConfig, rejectOption, requireOneOf } from './scheduler-support.ts';
 
 const f = Math.fround;
 
-export interface UniPCConfig extends BaseSchedulerConfig {
-  solver_order: number;
+export interface UniPCConfig extends MultistepConfig {
   thresholding: boolean;
   dynamic_thresholding_ratio: number;
   sample_max_value: number;
@@ -40,22 +21,15 @@ export interface UniPCConfig extends BaseSchedulerConfig {
   lower_order_final: boolean;
   disable_corrector: readonly number[];
   solver_p: unknown;
-  use_karras_sigmas: boolean;
   use_exponential_sigmas: boolean;
   use_beta_sigmas: boolean;
   use_flow_sigmas: boolean;
   flow_shift: number;
-  final_sigmas_type: 'zero' | 'sigma_min';
-  rescale_betas_zero_snr: boolean;
 }
 
 /** `UniPCMultistepScheduler.__init__` defaults (diffusers 0.32). */
 export const UNIPC_DEFAULTS: Readonly<UniPCConfig> = {
-  num_train_timesteps: 1000,
-  beta_start: 0.0001,
-  beta_end: 0.02,
-  beta_schedule: 'linear',
-  trained_betas: null,
+  ...TRAINING_SCHEDULE_DEFAULTS,
   solver_order: 2,
   prediction_type: 'epsilon',
   thresholding: false,
@@ -77,31 +51,17 @@ export const UNIPC_DEFAULTS: Readonly<UniPCConfig> = {
   rescale_betas_zero_snr: false,
 };
 
-export class UniPCMultistepScheduler implements Scheduler {
+export class UniPCMultistepScheduler extends MultistepScheduler<UniPCConfig> implements Scheduler {
   readonly name = 'unipc';
-  readonly initNoiseSigma = 1;
-  readonly config: Readonly<UniPCConfig>;
-  /** float32 ᾱ_t per training timestep. */
-  readonly alphasCumprod: Float64Array;
-  private readonly trainSigmas: Float64Array;
-  private readonly trainLogSigmas: Float64Array;
-  private schedule: number[] = [];
-  private scheduleSigmas = new Float64Array(0);
 
   // Per-generation state, reset by setTimesteps.
-  /** Converted model outputs (x0, or ε when predict_x0 is false), newest last. */
-  private modelOutputs: (Float32Array | null)[] = [];
-  private lowerOrderNums = 0;
   private lastSample: Float32Array | null = null;
   /** Order the predictor used last step; the corrector reuses it. */
   private thisOrder = 0;
-  private stepIndex: number | null = null;
 
   constructor(raw: RawSchedulerConfig) {
-    const config = resolveConfig(raw, { ...UNIPC_DEFAULTS });
     const cls = 'UniPCMultistepScheduler';
-    validateBaseConfig(cls, config);
-    requireOneOf(cls, 'prediction_type', config.prediction_type, ['epsilon', 'sample', 'v_prediction']);
+    const config = readSchedulerConfig(cls, raw, UNIPC_DEFAULTS, { predictionTypes: ['epsilon', 'sample', 'v_prediction'] });
     // diffusers maps DPM-Solver's solver types onto bh2 so configs can switch between them.
     if (['midpoint', 'heun', 'logrho'].includes(config.solver_type)) config.solver_type = 'bh2';
     requireOneOf(cls, 'solver_type', config.solver_type, ['bh1', 'bh2']);
@@ -112,82 +72,30 @@ export class UniPCMultistepScheduler implements Scheduler {
     if (!Array.isArray(config.disable_corrector) || !config.disable_corrector.every((i) => Number.isInteger(i))) {
       throw new Error(`scheduler_config.json: ${cls} disable_corrector must be a list of step indices`);
     }
-    if (config.thresholding) rejectOption(cls, 'thresholding', true, '(dynamic thresholding) is not implemented');
     if (config.solver_p !== null) rejectOption(cls, 'solver_p', '<scheduler>', '(an external predictor) is not implemented');
     for (const key of ['use_exponential_sigmas', 'use_beta_sigmas', 'use_flow_sigmas'] as const) {
       if (config[key]) rejectOption(cls, key, true);
     }
-    this.config = config;
-    const alphasCumprod = schedulerAlphasCumprod(config);
-    // Zero terminal SNR would make the first sigma infinite; diffusers nudges it to the fp16 epsilon.
-    if (config.rescale_betas_zero_snr) alphasCumprod[alphasCumprod.length - 1] = 2 ** -24;
-    this.alphasCumprod = alphasCumprod;
-    this.trainSigmas = vpSigmas(alphasCumprod);
-    this.trainLogSigmas = logSigmas(this.trainSigmas);
+    super(cls, config);
   }
 
-  get timesteps(): readonly number[] {
-    return this.schedule;
-  }
-
-  /** The sigma of each timestep plus the final one (0 or sigma_min), as float32. */
-  get sigmas(): readonly number[] {
-    return Array.from(this.scheduleSigmas);
-  }
-
-  setTimesteps(numInferenceSteps: number): void {
-    validateStepCount(numInferenceSteps);
-    const { num_train_timesteps: trainSteps, timestep_spacing: spacing } = this.config;
-    if (numInferenceSteps > trainSteps) {
-      throw new RangeError(`steps (${numInferenceSteps}) cannot exceed the model's num_train_timesteps (${trainSteps})`);
-    }
-    // steps + 1 points from which the last (t = 0 side) is dropped, so the final step lands on sigma_last.
-    let timesteps: number[];
-    if (spacing === 'linspace') {
-      timesteps = linspace(0, trainSteps - 1, numInferenceSteps + 1)
-        .map(roundHalfEven)
-        .reverse()
-        .slice(0, -1);
-    } else if (spacing === 'leading') {
-      const ratio = Math.floor(trainSteps / (numInferenceSteps + 1));
-      timesteps = [];
-      for (let i = numInferenceSteps; i >= 1; i--) timesteps.push(i * ratio + this.config.steps_offset);
-    } else {
-      timesteps = npArange(trainSteps, 0, -trainSteps / numInferenceSteps).map((t) => roundHalfEven(t) - 1);
-    }
-
-    let sigmas: number[];
-    let sigmaLast: number;
-    if (this.config.use_karras_sigmas) {
-      const trainSigmas = this.trainSigmas;
-      sigmas = Array.from(karrasSigmas(trainSigmas[0]!, trainSigmas[trainSigmas.length - 1]!, numInferenceSteps));
-      timesteps = sigmas.map((s) => roundHalfEven(sigmaToT(s, this.trainLogSigmas)));
-      sigmaLast = this.config.final_sigmas_type === 'zero' ? 0 : sigmas[sigmas.length - 1]!;
-    } else {
-      requireTimestepsInRange('UniPCMultistepScheduler', timesteps, trainSteps, numInferenceSteps, spacing);
-      sigmas = timesteps.map((t) => this.trainSigmas[t]!);
-      sigmaLast = this.config.final_sigmas_type === 'zero' ? 0 : this.trainSigmas[0]!;
-    }
-    sigmas.push(sigmaLast);
-
-    this.schedule = timesteps;
-    this.scheduleSigmas = Float64Array.from(sigmas, f);
-    this.modelOutputs = new Array<Float32Array | null>(this.config.solver_order).fill(null);
-    this.lowerOrderNums = 0;
+  override setTimesteps(numInferenceSteps: number): void {
+    super.setTimesteps(numInferenceSteps);
     this.lastSample = null;
     this.thisOrder = 0;
-    this.stepIndex = null;
   }
 
-  scaleModelInput(sample: Float32Array, _timestep: number): Float32Array {
-    return sample;
+  /**
+   * diffusers' UniPC ends a Karras schedule on its own last sigma rather than the smallest training
+   * sigma: the same float32 value, except for one step, whose only Karras sigma is sigma_max.
+   */
+  protected override finalSigma(sigmas: readonly number[]): number {
+    if (this.config.final_sigmas_type === 'sigma_min' && this.config.use_karras_sigmas) return sigmas[sigmas.length - 1]!;
+    return super.finalSigma(sigmas);
   }
 
   step(modelOutput: Float32Array, timestep: number, sample: Float32Array, _generator: TorchGenerator): SchedulerStepOutput {
-    if (this.schedule.length === 0) throw new Error('UniPCMultistepScheduler: call setTimesteps before step');
-    requireSameLength(modelOutput, sample);
-    this.stepIndex ??= indexForTimestep(this.schedule, timestep);
-    const index = this.stepIndex;
+    const index = this.beginStep(modelOutput, timestep, sample);
     const order = this.config.solver_order;
 
     const useCorrector = index > 0 && !this.config.disable_corrector.includes(index - 1) && this.lastSample !== null;
@@ -211,36 +119,9 @@ export class UniPCMultistepScheduler implements Scheduler {
     return { prevSample, predOriginalSample: this.previewX0(converted, sample, index) };
   }
 
-  /** `convert_model_output`: x0 (predict_x0, the default) or ε, from whatever the model predicts. */
-  private convertModelOutput(modelOutput: Float32Array, sample: Float32Array, index: number): Float32Array {
-    const { alphaT, sigmaT } = sigmaToAlphaSigmaT(this.scheduleSigmas[index]!);
-    const type = this.config.prediction_type;
-    const n = sample.length;
-    const out = new Float32Array(n);
-    if (this.config.predict_x0) {
-      if (type === 'epsilon') for (let i = 0; i < n; i++) out[i] = f(sample[i]! - f(sigmaT * modelOutput[i]!)) / alphaT;
-      else if (type === 'v_prediction') for (let i = 0; i < n; i++) out[i] = f(alphaT * sample[i]!) - f(sigmaT * modelOutput[i]!);
-      else out.set(modelOutput);
-    } else {
-      if (type === 'epsilon') out.set(modelOutput);
-      else if (type === 'v_prediction') for (let i = 0; i < n; i++) out[i] = f(alphaT * modelOutput[i]!) + f(sigmaT * sample[i]!);
-      else for (let i = 0; i < n; i++) out[i] = f(sample[i]! - f(alphaT * modelOutput[i]!)) / sigmaT;
-    }
-    return out;
-  }
-
-  /** The x0 estimate for previews: the converted output itself when predicting x0. */
-  private previewX0(converted: Float32Array, sample: Float32Array, index: number): Float32Array {
-    if (this.config.predict_x0) return converted.slice();
-    const { alphaT, sigmaT } = sigmaToAlphaSigmaT(this.scheduleSigmas[index]!);
-    const out = new Float32Array(sample.length);
-    for (let i = 0; i < out.length; i++) out[i] = f(sample[i]! - f(sigmaT * converted[i]!)) / alphaT;
-    return out;
-  }
-
-  private lambdaAt(i: number): number {
-    const { alphaT, sigmaT } = sigmaToAlphaSigmaT(this.scheduleSigmas[i]!);
-    return lambdaT(alphaT, sigmaT);
+  /** `predict_x0` (the default): integrate the data prediction x0 rather than ε. */
+  protected predictsData(): boolean {
+    return this.config.predict_x0;
   }
 
   /**
@@ -267,15 +148,14 @@ export class UniPCMultistepScheduler implements Scheduler {
   private predictor(x: Float32Array, order: number, index: number): Float32Array {
     const outputs = this.modelOutputs;
     const m0 = outputs[outputs.length - 1]!;
-    const { alphaT: alphaNext, sigmaT: sigmaNext } = sigmaToAlphaSigmaT(this.scheduleSigmas[index + 1]!);
-    const { alphaT: alphaS0, sigmaT: sigmaS0 } = sigmaToAlphaSigmaT(this.scheduleSigmas[index]!);
-    const lambdaS0 = lambdaT(alphaS0, sigmaS0);
-    const h = f(lambdaT(alphaNext, sigmaNext) - lambdaS0);
+    const { alpha: alphaNext, sigma: sigmaNext, lambda: lambdaNext } = this.point(index + 1);
+    const { alpha: alphaS0, sigma: sigmaS0, lambda: lambdaS0 } = this.point(index);
+    const h = f(lambdaNext - lambdaS0);
 
     const rks: number[] = [];
     const history: Float32Array[] = [];
     for (let i = 1; i < order; i++) {
-      rks.push(f(f(this.lambdaAt(index - i) - lambdaS0) / h));
+      rks.push(f(f(this.point(index - i).lambda - lambdaS0) / h));
       history.push(outputs[outputs.length - 1 - i]!);
     }
     rks.push(1);
@@ -304,15 +184,14 @@ export class UniPCMultistepScheduler implements Scheduler {
   private corrector(modelT: Float32Array, lastSample: Float32Array, order: number, index: number): Float32Array {
     const outputs = this.modelOutputs;
     const m0 = outputs[outputs.length - 1]!;
-    const { alphaT, sigmaT } = sigmaToAlphaSigmaT(this.scheduleSigmas[index]!);
-    const { alphaT: alphaS0, sigmaT: sigmaS0 } = sigmaToAlphaSigmaT(this.scheduleSigmas[index - 1]!);
-    const lambdaS0 = lambdaT(alphaS0, sigmaS0);
-    const h = f(lambdaT(alphaT, sigmaT) - lambdaS0);
+    const { alpha: alphaT, sigma: sigmaT, lambda: lambdaT } = this.point(index);
+    const { alpha: alphaS0, sigma: sigmaS0, lambda: lambdaS0 } = this.point(index - 1);
+    const h = f(lambdaT - lambdaS0);
 
     const rks: number[] = [];
     const history: Float32Array[] = [];
     for (let i = 1; i < order; i++) {
-      rks.push(f(f(this.lambdaAt(index - (i + 1)) - lambdaS0) / h));
+      rks.push(f(f(this.point(index - (i + 1)).lambda - lambdaS0) / h));
       history.push(outputs[outputs.length - 1 - i]!);
     }
     rks.push(1);
