@@ -222,15 +222,14 @@ export class Gateway {
         return;
       case GatewayOpcodes.PresenceUpdate:
       case GatewayOpcodes.VoiceStateUpdate:
-        if (!connection.session) this.closeConnection(connection, GatewayCloseCodes.NotAuthenticated, 'Not authenticated.');
+        // The fake tracks neither presence nor voice: accepted, and ignored, once authenticated.
+        this.requireSession(connection);
         return;
       case GatewayOpcodes.RequestGuildMembers: {
-        if (!connection.session) {
-          this.closeConnection(connection, GatewayCloseCodes.NotAuthenticated, 'Not authenticated.');
-          return;
-        }
+        const session = this.requireSession(connection);
+        if (!session) return;
         for (const chunk of this.hooks.requestGuildMembers(payload.d as GatewayRequestGuildMembersData)) {
-          this.dispatchTo(connection.session, GatewayDispatchEvents.GuildMembersChunk, chunk);
+          this.dispatchTo(session, GatewayDispatchEvents.GuildMembersChunk, chunk);
         }
         return;
       }
@@ -239,15 +238,27 @@ export class Gateway {
     }
   }
 
-  private onIdentify(connection: Connection, d: IdentifyData): void {
+  /** Opcodes other than IDENTIFY/RESUME need a session; without one the connection is closed. */
+  private requireSession(connection: Connection): GatewaySession | null {
+    if (!connection.session) this.closeConnection(connection, GatewayCloseCodes.NotAuthenticated, 'Not authenticated.');
+    return connection.session;
+  }
+
+  /** What IDENTIFY and RESUME both check first; false when it closed the connection. */
+  private authenticate(connection: Connection, token: string | undefined): boolean {
     if (connection.session) {
       this.closeConnection(connection, GatewayCloseCodes.AlreadyAuthenticated, 'Already authenticated.');
-      return;
+      return false;
     }
-    if (d?.token !== this.hooks.token()) {
+    if (token !== this.hooks.token()) {
       this.closeConnection(connection, GatewayCloseCodes.AuthenticationFailed, 'Authentication failed.');
-      return;
+      return false;
     }
+    return true;
+  }
+
+  private onIdentify(connection: Connection, d: IdentifyData): void {
+    if (!this.authenticate(connection, d?.token)) return;
     const intents = Number(d.intents);
     if (!Number.isInteger(intents) || intents < 0) {
       this.closeConnection(connection, GatewayCloseCodes.InvalidIntents, 'Invalid intent(s).');
@@ -278,14 +289,7 @@ export class Gateway {
   }
 
   private onResume(connection: Connection, d: ResumeData): void {
-    if (connection.session) {
-      this.closeConnection(connection, GatewayCloseCodes.AlreadyAuthenticated, 'Already authenticated.');
-      return;
-    }
-    if (d?.token !== this.hooks.token()) {
-      this.closeConnection(connection, GatewayCloseCodes.AuthenticationFailed, 'Authentication failed.');
-      return;
-    }
+    if (!this.authenticate(connection, d?.token)) return;
     const session = this.sessions.get(String(d.session_id));
     const seq = Number(d.seq ?? 0);
     const replay = session?.backlog.filter((p) => p.s > seq) ?? [];

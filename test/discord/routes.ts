@@ -18,6 +18,8 @@ import type { HandlerResult, Outcome, Route, RouteContext } from './server.ts';
 import { compareSnowflakes, snowflake } from './snowflake.ts';
 import { asMessageBody, validateCommand, validateCommands } from './validate.ts';
 
+type CreateMessageOptions = Parameters<Core['createMessage']>[0];
+
 export interface RouteConfig {
   gatewayUrl: () => string;
 }
@@ -68,6 +70,11 @@ function newAttachments(message: FakeMessage | undefined, before: FakeMessage | 
   return message.attachments.filter((a) => !old.has(a.id));
 }
 
+/** Discord's `limit` query: clamped to 1..max, `fallback` when absent. */
+function limitParam(ctx: RouteContext, fallback: number, max = 100): number {
+  return Math.min(max, Math.max(1, Number(ctx.query.get('limit') ?? fallback)));
+}
+
 // ---- application commands ---------------------------------------------------------------------
 
 function commandStore(core: Core, guildId: string | undefined): Map<string, APIApplicationCommand> {
@@ -102,147 +109,115 @@ function toCommand(core: Core, raw: Record<string, unknown>, guildId: string | u
   };
 }
 
+/** Bulk overwrite and create both treat a command with the same name and type as the same command. */
+function sameCommand(command: APIApplicationCommand, raw: Record<string, unknown>): boolean {
+  return command.name === raw.name && command.type === ((raw.type as number | undefined) ?? 1);
+}
+
+function commandById(store: Map<string, APIApplicationCommand>, id: string): APIApplicationCommand {
+  const command = store.get(id);
+  if (!command) throw apiError(404, 10063);
+  return command;
+}
+
 function commandRoutes(core: Core): Route[] {
-  const checkApp = (ctx: RouteContext): void => {
-    if (ctx.params.appId !== core.options.applicationId) throw apiError(403, 50001);
-  };
-  const routes: Route[] = [];
-  for (const scope of ['', '/guilds/:guildId'] as const) {
+  // A foreign application id is refused before the body is even validated.
+  const route = (method: string, pattern: string, handler: Route['handler']): Route => ({
+    method,
+    pattern,
+    auth: true,
+    handler: (ctx) => {
+      if (ctx.params.appId !== core.options.applicationId) throw apiError(403, 50001);
+      return handler(ctx);
+    },
+  });
+  const storeFor = (ctx: RouteContext) => commandStore(core, ctx.params.guildId);
+  return ['', '/guilds/:guildId'].flatMap((scope) => {
     const base = `/applications/:appId${scope}/commands`;
-    routes.push(
-      {
-        method: 'GET',
-        pattern: base,
-        auth: true,
-        handler: (ctx) => {
-          checkApp(ctx);
-          return ok([...commandStore(core, ctx.params.guildId).values()]);
-        },
-      },
-      {
-        // Bulk overwrite: commands keep their id when name+type match, others are deleted.
-        method: 'PUT',
-        pattern: base,
-        auth: true,
-        handler: (ctx) => {
-          checkApp(ctx);
-          validateCommands(ctx.json);
-          const store = commandStore(core, ctx.params.guildId);
-          const previous = [...store.values()];
-          const next = (ctx.json as Record<string, unknown>[]).map((raw) =>
-            toCommand(core, raw, ctx.params.guildId, previous.find((c) => c.name === raw.name && c.type === ((raw.type as number | undefined) ?? 1))),
-          );
-          store.clear();
-          for (const command of next) store.set(command.id, command);
-          return ok(next);
-        },
-      },
-      {
-        // Upsert by name+type; 201 when created, 200 when it already existed.
-        method: 'POST',
-        pattern: base,
-        auth: true,
-        handler: (ctx) => {
-          checkApp(ctx);
-          const raw = asRecord(ctx.json) ?? {};
-          const errors = new FormErrors();
-          validateCommand(raw, '', errors);
-          if (!errors.empty) throw errors.toError();
-          const store = commandStore(core, ctx.params.guildId);
-          const existing = [...store.values()].find((c) => c.name === raw.name && c.type === ((raw.type as number | undefined) ?? 1));
-          const command = toCommand(core, raw, ctx.params.guildId, existing);
-          store.set(command.id, command);
-          return { status: existing ? 200 : 201, body: command };
-        },
-      },
-      {
-        method: 'GET',
-        pattern: `${base}/:commandId`,
-        auth: true,
-        handler: (ctx) => {
-          checkApp(ctx);
-          const command = commandStore(core, ctx.params.guildId).get(ctx.params.commandId!);
-          if (!command) throw apiError(404, 10063);
-          return ok(command);
-        },
-      },
-      {
-        method: 'PATCH',
-        pattern: `${base}/:commandId`,
-        auth: true,
-        handler: (ctx) => {
-          checkApp(ctx);
-          const store = commandStore(core, ctx.params.guildId);
-          const command = store.get(ctx.params.commandId!);
-          if (!command) throw apiError(404, 10063);
-          const merged = { ...command, ...(asRecord(ctx.json) ?? {}) };
-          const errors = new FormErrors();
-          validateCommand(merged, '', errors);
-          if (!errors.empty) throw errors.toError();
-          const updated = toCommand(core, merged, ctx.params.guildId, command);
-          store.set(updated.id, updated);
-          return ok(updated);
-        },
-      },
-      {
-        method: 'DELETE',
-        pattern: `${base}/:commandId`,
-        auth: true,
-        handler: (ctx) => {
-          checkApp(ctx);
-          if (!commandStore(core, ctx.params.guildId).delete(ctx.params.commandId!)) throw apiError(404, 10063);
-          return noContent;
-        },
-      },
-    );
-  }
-  return routes;
+    const one = `${base}/:commandId`;
+    return [
+      route('GET', base, (ctx) => ok([...storeFor(ctx).values()])),
+      // Bulk overwrite: commands keep their id when name+type match, others are deleted.
+      route('PUT', base, (ctx) => {
+        validateCommands(ctx.json);
+        const store = storeFor(ctx);
+        const previous = [...store.values()];
+        const next = (ctx.json as Record<string, unknown>[]).map((raw) =>
+          toCommand(core, raw, ctx.params.guildId, previous.find((c) => sameCommand(c, raw))),
+        );
+        store.clear();
+        for (const command of next) store.set(command.id, command);
+        return ok(next);
+      }),
+      // Upsert by name+type; 201 when created, 200 when it already existed.
+      route('POST', base, (ctx) => {
+        const raw = asRecord(ctx.json) ?? {};
+        validateCommand(raw);
+        const store = storeFor(ctx);
+        const existing = [...store.values()].find((c) => sameCommand(c, raw));
+        const command = toCommand(core, raw, ctx.params.guildId, existing);
+        store.set(command.id, command);
+        return { status: existing ? 200 : 201, body: command };
+      }),
+      route('GET', one, (ctx) => ok(commandById(storeFor(ctx), ctx.params.commandId!))),
+      route('PATCH', one, (ctx) => {
+        const store = storeFor(ctx);
+        const command = commandById(store, ctx.params.commandId!);
+        const merged = { ...command, ...(asRecord(ctx.json) ?? {}) };
+        validateCommand(merged);
+        const updated = toCommand(core, merged, ctx.params.guildId, command);
+        store.set(updated.id, updated);
+        return ok(updated);
+      }),
+      route('DELETE', one, (ctx) => {
+        if (!storeFor(ctx).delete(ctx.params.commandId!)) throw apiError(404, 10063);
+        return noContent;
+      }),
+    ];
+  });
 }
 
 // ---- channels, messages, reactions ------------------------------------------------------------
 
+type ChannelHandler = (ctx: RouteContext, channel: FakeChannel) => HandlerResult;
+type MessageHandler = (ctx: RouteContext, message: FakeMessage, channel: FakeChannel) => HandlerResult;
+
 function messageRoutes(core: Core): Route[] {
+  const { AddReactions, AttachFiles, ManageMessages, ReadMessageHistory, SendMessages } = PermissionFlagsBits;
+  // Discord's order: unknown channel, then missing permission, then unknown message, then the rest.
+  const channelRoute = (method: string, path: string, perms: bigint[], handler: ChannelHandler): Route => ({
+    method,
+    pattern: `/channels/:channelId${path}`,
+    auth: true,
+    handler: (ctx) => {
+      const channel = channelFor(core, ctx.params.channelId!);
+      requirePermissions(core, channel, ...perms);
+      return handler(ctx, channel);
+    },
+  });
+  const messageRoute = (method: string, path: string, perms: bigint[], handler: MessageHandler): Route =>
+    channelRoute(method, `/messages/:messageId${path}`, perms, (ctx, channel) =>
+      handler(ctx, channelMessage(core, channel.id, ctx.params.messageId!), channel),
+    );
+
   return [
+    channelRoute('GET', '', [], (_ctx, channel) => ok(core.state.channelToApi(channel))),
+    channelRoute('POST', '/typing', [SendMessages], () => noContent),
+    channelRoute('GET', '/messages', [], (ctx, channel) => {
+      if (!core.state.hasPermission(channel.guildId, core.bot.id, ReadMessageHistory)) return ok([]);
+      const limit = limitParam(ctx, 50);
+      const before = ctx.query.get('before');
+      const after = ctx.query.get('after');
+      // Newest first, like Discord; `after` pages forward from the oldest side.
+      let list = [...core.state.channelMessages(channel.id).values()].filter((m) => !((m.flags ?? 0) & MessageFlags.Ephemeral));
+      list.sort((a, b) => compareSnowflakes(b.id, a.id));
+      if (before) list = list.filter((m) => compareSnowflakes(m.id, before) < 0);
+      if (after) list = list.filter((m) => compareSnowflakes(m.id, after) > 0).slice(-limit);
+      return ok(list.slice(0, limit).map((m) => core.state.messageToApi(m)));
+    }),
     {
-      method: 'GET',
-      pattern: '/channels/:channelId',
-      auth: true,
-      handler: (ctx) => {
-        const channel = channelFor(core, ctx.params.channelId!);
-        requirePermissions(core, channel);
-        return ok(core.state.channelToApi(channel));
-      },
-    },
-    {
-      method: 'POST',
-      pattern: '/channels/:channelId/typing',
-      auth: true,
-      handler: (ctx) => {
-        const channel = channelFor(core, ctx.params.channelId!);
-        requirePermissions(core, channel, PermissionFlagsBits.SendMessages);
-        return noContent;
-      },
-    },
-    {
-      method: 'GET',
-      pattern: '/channels/:channelId/messages',
-      auth: true,
-      handler: (ctx) => {
-        const channel = channelFor(core, ctx.params.channelId!);
-        requirePermissions(core, channel);
-        if (!core.state.hasPermission(channel.guildId, core.bot.id, PermissionFlagsBits.ReadMessageHistory)) return ok([]);
-        const limit = Math.min(100, Math.max(1, Number(ctx.query.get('limit') ?? 50)));
-        const before = ctx.query.get('before');
-        const after = ctx.query.get('after');
-        // Newest first, like Discord; `after` pages forward from the oldest side.
-        let list = [...core.state.channelMessages(channel.id).values()].filter((m) => !((m.flags ?? 0) & MessageFlags.Ephemeral));
-        list.sort((a, b) => compareSnowflakes(b.id, a.id));
-        if (before) list = list.filter((m) => compareSnowflakes(m.id, before) < 0);
-        if (after) list = list.filter((m) => compareSnowflakes(m.id, after) > 0).slice(-limit);
-        return ok(list.slice(0, limit).map((m) => core.state.messageToApi(m)));
-      },
-    },
-    {
+      // Not a channelRoute: the permissions needed depend on the body, and a malformed body is
+      // answered before any missing permission.
       method: 'POST',
       pattern: '/channels/:channelId/messages',
       auth: true,
@@ -252,131 +227,57 @@ function messageRoutes(core: Core): Route[] {
         requirePermissions(
           core,
           channel,
-          PermissionFlagsBits.SendMessages,
-          ...(ctx.files.length ? [PermissionFlagsBits.AttachFiles] : []),
-          ...(body.message_reference ? [PermissionFlagsBits.ReadMessageHistory] : []),
+          SendMessages,
+          ...(ctx.files.length ? [AttachFiles] : []),
+          ...(body.message_reference ? [ReadMessageHistory] : []),
         );
         const message = core.createMessage({ channelId: channel.id, author: core.bot, body, files: ctx.files });
         return ok(core.state.messageToApi(message), message);
       },
     },
-    {
-      method: 'GET',
-      pattern: '/channels/:channelId/messages/:messageId',
-      auth: true,
-      handler: (ctx) => {
-        const channel = channelFor(core, ctx.params.channelId!);
-        requirePermissions(core, channel, PermissionFlagsBits.ReadMessageHistory);
-        return ok(core.state.messageToApi(channelMessage(core, channel.id, ctx.params.messageId!)));
-      },
-    },
-    {
-      method: 'PATCH',
-      pattern: '/channels/:channelId/messages/:messageId',
-      auth: true,
-      handler: (ctx) => {
-        const channel = channelFor(core, ctx.params.channelId!);
-        requirePermissions(core, channel);
-        const message = channelMessage(core, channel.id, ctx.params.messageId!);
-        if (message.author.id !== core.bot.id || message.webhook_id) throw apiError(403, 50005);
-        const updated = core.editMessage(message, asMessageBody(ctx.json), ctx.files);
-        return ok(core.state.messageToApi(updated), updated);
-      },
-    },
-    {
-      method: 'DELETE',
-      pattern: '/channels/:channelId/messages/:messageId',
-      auth: true,
-      handler: (ctx) => {
-        const channel = channelFor(core, ctx.params.channelId!);
-        requirePermissions(core, channel);
-        const message = channelMessage(core, channel.id, ctx.params.messageId!);
-        if (message.author.id !== core.bot.id) requirePermissions(core, channel, PermissionFlagsBits.ManageMessages);
-        core.deleteMessage(message);
-        return noContent;
-      },
-    },
-    {
-      method: 'PUT',
-      pattern: '/channels/:channelId/messages/:messageId/reactions/:emoji/@me',
-      auth: true,
-      handler: (ctx) => {
-        const channel = channelFor(core, ctx.params.channelId!);
-        requirePermissions(core, channel, PermissionFlagsBits.ReadMessageHistory);
-        const message = channelMessage(core, channel.id, ctx.params.messageId!);
-        const emoji = parseEmoji(ctx.params.emoji!);
-        if (!emoji.name) throw apiError(400, 10014);
-        const existing = core.state.reactions.get(message.id)?.has(parseEmojiKey(ctx.params.emoji!));
-        // Adding a new emoji needs ADD_REACTIONS; piling onto an existing one does not.
-        if (!existing) requirePermissions(core, channel, PermissionFlagsBits.AddReactions);
-        core.addReaction(message, core.bot.id, emoji);
-        return noContent;
-      },
-    },
-    {
-      method: 'DELETE',
-      pattern: '/channels/:channelId/messages/:messageId/reactions/:emoji/@me',
-      auth: true,
-      handler: (ctx) => {
-        const channel = channelFor(core, ctx.params.channelId!);
-        requirePermissions(core, channel);
-        core.removeReaction(channelMessage(core, channel.id, ctx.params.messageId!), core.bot.id, parseEmoji(ctx.params.emoji!));
-        return noContent;
-      },
-    },
-    {
-      method: 'DELETE',
-      pattern: '/channels/:channelId/messages/:messageId/reactions/:emoji/:userId',
-      auth: true,
-      handler: (ctx) => {
-        const channel = channelFor(core, ctx.params.channelId!);
-        requirePermissions(core, channel, PermissionFlagsBits.ManageMessages);
-        core.removeReaction(channelMessage(core, channel.id, ctx.params.messageId!), ctx.params.userId!, parseEmoji(ctx.params.emoji!));
-        return noContent;
-      },
-    },
-    {
-      method: 'GET',
-      pattern: '/channels/:channelId/messages/:messageId/reactions/:emoji',
-      auth: true,
-      handler: (ctx) => {
-        const channel = channelFor(core, ctx.params.channelId!);
-        requirePermissions(core, channel, PermissionFlagsBits.ReadMessageHistory);
-        const message = channelMessage(core, channel.id, ctx.params.messageId!);
-        const entry = core.state.reactions.get(message.id)?.get(parseEmojiKey(ctx.params.emoji!));
-        const limit = Math.min(100, Math.max(1, Number(ctx.query.get('limit') ?? 25)));
-        const after = ctx.query.get('after');
-        const ids = [...(entry?.userIds ?? [])].sort(compareSnowflakes).filter((id) => !after || compareSnowflakes(id, after) > 0);
-        return ok(ids.slice(0, limit).map((id) => core.state.user(id)));
-      },
-    },
-    {
-      method: 'DELETE',
-      pattern: '/channels/:channelId/messages/:messageId/reactions/:emoji',
-      auth: true,
-      handler: (ctx) => {
-        const channel = channelFor(core, ctx.params.channelId!);
-        requirePermissions(core, channel, PermissionFlagsBits.ManageMessages);
-        core.removeAllReactions(channelMessage(core, channel.id, ctx.params.messageId!), parseEmoji(ctx.params.emoji!));
-        return noContent;
-      },
-    },
-    {
-      method: 'DELETE',
-      pattern: '/channels/:channelId/messages/:messageId/reactions',
-      auth: true,
-      handler: (ctx) => {
-        const channel = channelFor(core, ctx.params.channelId!);
-        requirePermissions(core, channel, PermissionFlagsBits.ManageMessages);
-        core.removeAllReactions(channelMessage(core, channel.id, ctx.params.messageId!));
-        return noContent;
-      },
-    },
+    messageRoute('GET', '', [ReadMessageHistory], (_ctx, message) => ok(core.state.messageToApi(message))),
+    messageRoute('PATCH', '', [], (ctx, message) => {
+      if (message.author.id !== core.bot.id || message.webhook_id) throw apiError(403, 50005);
+      const updated = core.editMessage(message, asMessageBody(ctx.json), ctx.files);
+      return ok(core.state.messageToApi(updated), updated);
+    }),
+    messageRoute('DELETE', '', [], (_ctx, message, channel) => {
+      if (message.author.id !== core.bot.id) requirePermissions(core, channel, ManageMessages);
+      core.deleteMessage(message);
+      return noContent;
+    }),
+    messageRoute('PUT', '/reactions/:emoji/@me', [ReadMessageHistory], (ctx, message, channel) => {
+      const emoji = parseEmoji(ctx.params.emoji!);
+      if (!emoji.name) throw apiError(400, 10014);
+      // Adding a new emoji needs ADD_REACTIONS; piling onto an existing one does not.
+      if (!core.state.reactions.get(message.id)?.has(emojiKey(emoji))) requirePermissions(core, channel, AddReactions);
+      core.addReaction(message, core.bot.id, emoji);
+      return noContent;
+    }),
+    messageRoute('DELETE', '/reactions/:emoji/@me', [], (ctx, message) => {
+      core.removeReaction(message, core.bot.id, parseEmoji(ctx.params.emoji!));
+      return noContent;
+    }),
+    messageRoute('DELETE', '/reactions/:emoji/:userId', [ManageMessages], (ctx, message) => {
+      core.removeReaction(message, ctx.params.userId!, parseEmoji(ctx.params.emoji!));
+      return noContent;
+    }),
+    messageRoute('GET', '/reactions/:emoji', [ReadMessageHistory], (ctx, message) => {
+      const entry = core.state.reactions.get(message.id)?.get(emojiKey(parseEmoji(ctx.params.emoji!)));
+      const limit = limitParam(ctx, 25);
+      const after = ctx.query.get('after');
+      const ids = [...(entry?.userIds ?? [])].sort(compareSnowflakes).filter((id) => !after || compareSnowflakes(id, after) > 0);
+      return ok(ids.slice(0, limit).map((id) => core.state.user(id)));
+    }),
+    messageRoute('DELETE', '/reactions/:emoji', [ManageMessages], (ctx, message) => {
+      core.removeAllReactions(message, parseEmoji(ctx.params.emoji!));
+      return noContent;
+    }),
+    messageRoute('DELETE', '/reactions', [ManageMessages], (_ctx, message) => {
+      core.removeAllReactions(message);
+      return noContent;
+    }),
   ];
-}
-
-function parseEmojiKey(segment: string): string {
-  return emojiKey(parseEmoji(segment));
 }
 
 // ---- interactions and their webhooks ----------------------------------------------------------
@@ -400,13 +301,11 @@ function interactionRoutes(core: Core): Route[] {
     } satisfies CallbackRecord);
   };
 
+  // Only edits of the original response count, whether addressed as `@original` or by id.
   const originalRecorder = (ctx: RouteContext, outcome: Outcome): void => {
-    if (ctx.params.messageId !== '@original') {
-      const record = core.interactionsByToken.get(ctx.params.token!);
-      if (!record || ctx.params.messageId !== record.originalMessageId) return;
-    }
     const record = core.interactionsByToken.get(ctx.params.token!);
     if (!record) return;
+    if (ctx.params.messageId !== '@original' && ctx.params.messageId !== record.originalMessageId) return;
     const result = outcome.result as { before: FakeMessage; after: FakeMessage } | undefined;
     const entry: EditRecord = {
       at: ctx.arrivedAt - record.dispatchedAt,
@@ -420,7 +319,12 @@ function interactionRoutes(core: Core): Route[] {
     record.edits.push(entry);
   };
 
-  const webhookMessage = (record: InteractionRecord, messageId: string): FakeMessage => {
+  const tokenRecord = (ctx: RouteContext): InteractionRecord => core.interactionForToken(ctx.params.appId!, ctx.params.token!);
+
+  // A token reaches only its own interaction's original response and follow-ups.
+  const webhookMessage = (ctx: RouteContext): FakeMessage => {
+    const record = tokenRecord(ctx);
+    const messageId = ctx.params.messageId!;
     const id = messageId === '@original' ? record.originalMessageId : messageId;
     if (!id || (id !== record.originalMessageId && !record.followUpIds.includes(id))) throw apiError(404, 10008);
     const message = core.messageById(record.channelId, id);
@@ -428,9 +332,17 @@ function interactionRoutes(core: Core): Route[] {
     return message;
   };
 
-  const responseMessageType = (record: InteractionRecord): MessageType =>
-    record.type === InteractionType.ApplicationCommand ? MessageType.ChatInputCommand : MessageType.Default;
+  // Responses and follow-ups are posted by the application's webhook into the interaction's channel.
+  const postAsApp = (record: InteractionRecord, options: Omit<CreateMessageOptions, 'channelId' | 'author' | 'type' | 'webhookId'>): FakeMessage =>
+    core.createMessage({
+      channelId: record.channelId,
+      author: core.bot,
+      type: record.type === InteractionType.ApplicationCommand ? MessageType.ChatInputCommand : MessageType.Default,
+      webhookId: core.options.applicationId,
+      ...options,
+    });
 
+  const webhookMessagePattern = '/webhooks/:appId/:token/messages/:messageId';
   return [
     {
       method: 'POST',
@@ -452,31 +364,12 @@ function interactionRoutes(core: Core): Route[] {
         let before: FakeMessage | undefined;
         switch (type) {
           case InteractionResponseType.ChannelMessageWithSource:
-            message = core.createMessage({
-              channelId: record.channelId,
-              author: core.bot,
-              body: data,
-              files: ctx.files,
-              type: responseMessageType(record),
-              webhookId: core.options.applicationId,
-              interaction: record,
-              ephemeral,
-            });
+            message = postAsApp(record, { body: data, files: ctx.files, interaction: record, ephemeral });
             record.originalMessageId = message.id;
             break;
           case InteractionResponseType.DeferredChannelMessageWithSource:
             // The "Bot is thinking..." placeholder is a real message (LOADING flag) that edits fill in.
-            message = core.createMessage({
-              channelId: record.channelId,
-              author: core.bot,
-              body: {},
-              files: [],
-              type: responseMessageType(record),
-              webhookId: core.options.applicationId,
-              interaction: record,
-              ephemeral,
-              loading: true,
-            });
+            message = postAsApp(record, { body: {}, files: [], interaction: record, ephemeral, loading: true });
             record.originalMessageId = message.id;
             break;
           case InteractionResponseType.DeferredMessageUpdate:
@@ -519,7 +412,7 @@ function interactionRoutes(core: Core): Route[] {
       pattern: '/webhooks/:appId/:token',
       auth: false,
       handler: (ctx) => {
-        const record = core.interactionForToken(ctx.params.appId!, ctx.params.token!);
+        const record = tokenRecord(ctx);
         if (!record.acknowledged) throw apiError(404, 10015);
         const body = asMessageBody(ctx.json);
         const original = core.original(record);
@@ -529,13 +422,9 @@ function interactionRoutes(core: Core): Route[] {
           const filled = core.editMessage(original, body, ctx.files);
           return ok(core.state.messageToApi(filled), filled);
         }
-        const message = core.createMessage({
-          channelId: record.channelId,
-          author: core.bot,
+        const message = postAsApp(record, {
           body,
           files: ctx.files,
-          type: responseMessageType(record),
-          webhookId: core.options.applicationId,
           followUpOf: record,
           ephemeral: ((body.flags ?? 0) & MessageFlags.Ephemeral) !== 0,
         });
@@ -543,34 +432,24 @@ function interactionRoutes(core: Core): Route[] {
         return ok(core.state.messageToApi(message), message);
       },
     },
-    {
-      method: 'GET',
-      pattern: '/webhooks/:appId/:token/messages/:messageId',
-      auth: false,
-      handler: (ctx) => {
-        const record = core.interactionForToken(ctx.params.appId!, ctx.params.token!);
-        return ok(core.state.messageToApi(webhookMessage(record, ctx.params.messageId!)));
-      },
-    },
+    { method: 'GET', pattern: webhookMessagePattern, auth: false, handler: (ctx) => ok(core.state.messageToApi(webhookMessage(ctx))) },
     {
       method: 'PATCH',
-      pattern: '/webhooks/:appId/:token/messages/:messageId',
+      pattern: webhookMessagePattern,
       auth: false,
       record: originalRecorder,
       handler: (ctx) => {
-        const record = core.interactionForToken(ctx.params.appId!, ctx.params.token!);
-        const before = webhookMessage(record, ctx.params.messageId!);
+        const before = webhookMessage(ctx);
         const after = core.editMessage(before, asMessageBody(ctx.json), ctx.files);
         return ok(core.state.messageToApi(after), { before, after });
       },
     },
     {
       method: 'DELETE',
-      pattern: '/webhooks/:appId/:token/messages/:messageId',
+      pattern: webhookMessagePattern,
       auth: false,
       handler: (ctx) => {
-        const record = core.interactionForToken(ctx.params.appId!, ctx.params.token!);
-        core.deleteMessage(webhookMessage(record, ctx.params.messageId!));
+        core.deleteMessage(webhookMessage(ctx));
         return noContent;
       },
     },
@@ -650,7 +529,7 @@ function miscRoutes(core: Core, config: RouteConfig): Route[] {
       pattern: '/guilds/:guildId/members',
       auth: true,
       handler: (ctx) => {
-        const limit = Math.min(1000, Math.max(1, Number(ctx.query.get('limit') ?? 1)));
+        const limit = limitParam(ctx, 1, 1000);
         const after = ctx.query.get('after') ?? '0';
         const members = [...guildFor(ctx.params.guildId!).members.values()]
           .filter((m) => compareSnowflakes(m.userId, after) > 0)

@@ -146,11 +146,18 @@ export function validateCommands(commands: unknown): void {
   }
   if (commands.length > 100) errors.add('_root', 'BASE_TYPE_MAX_LENGTH', 'Must be 100 or fewer in length.');
   const names = new Set<string>();
-  commands.forEach((raw: Record<string, unknown>, i) => validateCommand(raw, String(i), errors, names));
+  commands.forEach((raw: Record<string, unknown>, i) => checkCommand(raw, String(i), errors, names));
   if (!errors.empty) throw errors.toError();
 }
 
-export function validateCommand(raw: Record<string, unknown>, path: string, errors: FormErrors, names = new Set<string>()): void {
+/** One command (create, edit): the checks a bulk overwrite applies to each of its elements. */
+export function validateCommand(raw: Record<string, unknown>): void {
+  const errors = new FormErrors();
+  checkCommand(raw, '', errors);
+  if (!errors.empty) throw errors.toError();
+}
+
+function checkCommand(raw: Record<string, unknown>, path: string, errors: FormErrors, names = new Set<string>()): void {
   const type = (raw.type as number | undefined) ?? ApplicationCommandType.ChatInput;
   const name = str(raw.name);
   const prefix = path === '' ? '' : `${path}.`;
