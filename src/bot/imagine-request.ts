@@ -1,3 +1,4 @@
+import { isSchedulerName } from '../engine/request.ts';
 import { SCHEDULER_NAMES } from '../engine/schedulers/scheduler.ts';
 import { DEFAULTS, LIMITS, type SchedulerName } from '../engine/types.ts';
 import { findBannedWord } from './banned-words.ts';
@@ -99,8 +100,4 @@ export function resolveImagineRequest(options: ImagineOptions, settings: Channel
   if (options.seed !== undefined) request.seed = options.seed;
   if (schedulerName !== undefined) request.scheduler = schedulerName;
   return { ok: true, request };
-}
-
-export function isSchedulerName(value: string): value is SchedulerName {
-  return (SCHEDULER_NAMES as readonly string[]).includes(value);
 }

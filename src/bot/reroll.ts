@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { randomSeed } from '../engine/request.ts';
 import { LIMITS } from '../engine/types.ts';
 import { findBannedWord } from './banned-words.ts';
 import type { BotContext } from './context.ts';
@@ -16,7 +16,7 @@ export type RerollOutcome = { ok: true; jobId: string } | { ok: false; message: 
 /** A seed other than `previous`, so that a reroll always shows a new image. */
 export function freshSeed(previous: number): number {
   let seed = previous;
-  while (seed === previous) seed = randomInt(LIMITS.seed.min, LIMITS.seed.max + 1);
+  while (seed === previous) seed = randomSeed();
   return seed;
 }
 
