@@ -5,6 +5,7 @@ import {
   EXTERNAL_DATA_MODES,
   PREDICTION_TYPES,
   PRESET_NAMES,
+  INPUT_IDS_DTYPES,
   TIMESTEP_DTYPES,
   TIMESTEP_SHAPES,
   buildModel,
@@ -13,6 +14,7 @@ import {
   type ExternalDataMode,
   type PredictionType,
   type PresetName,
+  type InputIdsDtype,
   type TimestepDtype,
   type TimestepShape,
 } from '../models/builder/index.ts';
@@ -24,6 +26,7 @@ interface CliOptions {
   out: string;
   preset: PresetName;
   float16?: boolean;
+  inputIdsDtype?: InputIdsDtype;
   timestepDtype?: TimestepDtype;
   timestepShape?: TimestepShape;
   predictionType?: PredictionType;
@@ -61,6 +64,7 @@ const program = new Command()
   .requiredOption('--out <dir>', 'model folder to create (replaced if it exists)')
   .addOption(new Option('--preset <name>', `architecture sizes: ${PRESET_NAMES.join(', ')}`).default('tiny').argParser(choiceOption('--preset', PRESET_NAMES)))
   .option('--float16', 'float16 weights and float inputs/outputs')
+  .addOption(new Option('--input-ids-dtype <dtype>', `text encoder input_ids type: ${INPUT_IDS_DTYPES.join(', ')}`).argParser(choiceOption('--input-ids-dtype', INPUT_IDS_DTYPES)))
   .addOption(new Option('--timestep-dtype <dtype>', `UNet timestep type: ${TIMESTEP_DTYPES.join(', ')}`).argParser(choiceOption('--timestep-dtype', TIMESTEP_DTYPES)))
   .addOption(
     new Option('--timestep-shape <shape>', `UNet timestep shape: ${TIMESTEP_SHAPES.join(', ')} (1 means [1])`).argParser(choiceOption('--timestep-shape', TIMESTEP_SHAPES)),
@@ -82,6 +86,7 @@ const cli = program.opts<CliOptions>();
 const options: BuildModelOptions = {
   preset: cli.preset,
   ...(cli.float16 !== undefined && { float16: cli.float16 }),
+  ...(cli.inputIdsDtype !== undefined && { inputIdsDtype: cli.inputIdsDtype }),
   ...(cli.timestepDtype !== undefined && { timestepDtype: cli.timestepDtype }),
   ...(cli.timestepShape !== undefined && { timestepShape: cli.timestepShape }),
   ...(cli.predictionType !== undefined && { predictionType: cli.predictionType }),

@@ -1,6 +1,7 @@
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine/engine.ts';
 import { EngineError, type GenerateRequest, type GenerateResult } from '../../src/engine/types.ts';
@@ -60,6 +61,15 @@ describe('the tiny model and its variants run through the engine', () => {
       const result = await generate(referenceDir, { ...integerTimesteps, width, height, count: 2 });
       expect(result.images.map((image) => [image.rgb.width, image.rgb.height])).toEqual([[width, height], [width, height]]);
     }
+  });
+
+  it('int64 input_ids give the same image as int32', async () => {
+    const dir = await built('ids-int64', { inputIdsDtype: 'int64' });
+    const session = await ort.InferenceSession.create(join(dir, 'text_encoder', 'model.onnx'));
+    expect(session.inputMetadata[0]).toMatchObject({ name: 'input_ids', type: 'int64' });
+    await session.release();
+    const result = await generate(dir, integerTimesteps);
+    expect(meanAbsDiff(result.images[0]!.rgb.data, reference.images[0]!.rgb.data)).toBe(0);
   });
 
   for (const shape of ['scalar', 'batch'] as const) {

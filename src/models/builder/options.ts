@@ -1,6 +1,10 @@
 export const PRESET_NAMES = ['tiny', 'sd15'] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];
 
+/** diffusers' ONNX export feeds int32 ids; other exporters keep torch's int64. */
+export const INPUT_IDS_DTYPES = ['int32', 'int64'] as const;
+export type InputIdsDtype = (typeof INPUT_IDS_DTYPES)[number];
+
 export const TIMESTEP_DTYPES = ['float32', 'float16', 'int64'] as const;
 export type TimestepDtype = (typeof TIMESTEP_DTYPES)[number];
 
@@ -57,6 +61,7 @@ export interface TinySdOptions {
   preset: PresetName;
   seed: number;
   float16: boolean;
+  inputIdsDtype: InputIdsDtype;
   timestepDtype: TimestepDtype;
   timestepShape: TimestepShape;
   predictionType: PredictionType;
@@ -80,6 +85,7 @@ export type BuildModelOptions = Partial<Omit<TinySdOptions, Nested>> & {
 const COMMON = {
   seed: 0,
   float16: false,
+  inputIdsDtype: 'int32',
   timestepDtype: 'float32',
   timestepShape: '1',
   predictionType: 'epsilon',
@@ -183,6 +189,7 @@ export function resolveOptions(input: BuildModelOptions = {}): TinySdOptions {
 
   check(Number.isInteger(o.seed) && o.seed >= 0 && o.seed <= 0xffffffff, `seed must be an integer from 0 to 4294967295; got ${o.seed}`);
   check(typeof o.float16 === 'boolean', 'float16 must be true or false');
+  oneOf(o.inputIdsDtype, INPUT_IDS_DTYPES, 'input_ids dtype');
   oneOf(o.timestepDtype, TIMESTEP_DTYPES, 'timestep dtype');
   oneOf(o.timestepShape, TIMESTEP_SHAPES, 'timestep shape');
   oneOf(o.predictionType, PREDICTION_TYPES, 'prediction type');

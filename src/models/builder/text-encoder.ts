@@ -25,7 +25,7 @@ export function buildTextEncoder(o: TinySdOptions, vocabSize: number): BuiltGrap
   const hidden = te.hiddenSize;
   const maxLen = te.maxPositionEmbeddings;
   const g = new GraphBuilder('text_encoder', floatType);
-  const ids = g.input('input_ids', 'int32', ['batch', 'sequence']);
+  const ids = g.input('input_ids', o.inputIdsDtype, ['batch', 'sequence']);
 
   const tokenTable = g.weight('text_model.embeddings.token_embedding.weight', [vocabSize, hidden], { std: TOKEN_EMBEDDING_STD });
   const positionTable = g.weight('text_model.embeddings.position_embedding.weight', [maxLen, hidden], {
