@@ -1,8 +1,8 @@
-import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadClipTokenizer, type PromptTokenizer } from '../../src/engine/tokenizer/clip-tokenizer.ts';
+import { clipTokenizerJson, loadClipTokenizer, type PromptTokenizer } from '../../src/engine/tokenizer/clip-tokenizer.ts';
 import { EngineError } from '../../src/engine/types.ts';
 import { fixtureDir } from './fixtures.ts';
 
@@ -36,6 +36,27 @@ describe('CLIP tokenizer from vocab.json + merges.txt', () => {
 
   it('folds whitespace and case, and splits punctuation', () => {
     expect(tokenizer.encode('HELLO   World!!')).toEqual(tokenizer.encode('hello world!!'));
+  });
+});
+
+describe('CLIP tokenizer from tokenizer.json', () => {
+  it('gives the same ids as the vocab.json + merges.txt folder', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'imagine-fast-tok-'));
+    try {
+      const vocab = JSON.parse(await readFile(join(TOKENIZER, 'vocab.json'), 'utf8')) as Record<string, number>;
+      const merges = (await readFile(join(TOKENIZER, 'merges.txt'), 'utf8')).split('\n').slice(1).filter((line) => line.length > 0);
+      const config = JSON.parse(await readFile(join(TOKENIZER, 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
+      // Only tokenizer.json and the config: the slow files are absent, so the fast path must be taken.
+      await writeFile(join(dir, 'tokenizer.json'), JSON.stringify(clipTokenizerJson(vocab, merges, config, dir)));
+      await writeFile(join(dir, 'tokenizer_config.json'), JSON.stringify(config));
+      const fast = await loadClipTokenizer(dir);
+      const slow = await loadClipTokenizer(TOKENIZER);
+      for (const prompt of ['A photo of an astronaut riding a horse on Mars', '', 'cat '.repeat(100), 'naïve café, 4k!']) {
+        expect(fast.encode(prompt)).toEqual(slow.encode(prompt));
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

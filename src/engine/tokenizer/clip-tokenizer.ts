@@ -28,7 +28,7 @@ function tokenContent(token: TokenizerConfig['bos_token']): string | undefined {
  * reads tokenizer.json, so build the equivalent fast-tokenizer description CLIP's own conversion
  * produces: NFC + whitespace folding + lowercase, CLIP's split regex, byte-level BPE with `</w>`.
  */
-function clipTokenizerJson(vocab: Record<string, number>, merges: string[], config: TokenizerConfig, dir: string): object {
+export function clipTokenizerJson(vocab: Record<string, number>, merges: string[], config: TokenizerConfig, dir: string): object {
   const roles = { bos: config.bos_token, eos: config.eos_token, unk: config.unk_token, pad: config.pad_token };
   const addedTokens = new Map<string, object>();
   for (const [role, token] of Object.entries(roles)) {
