@@ -1,6 +1,9 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Worker } from 'node:worker_threads';
+import { WorkerThreadBackend } from '../../src/engine/backends/worker-thread.ts';
 import { createEngine } from '../../src/engine/engine.ts';
+import { silentLogger } from '../../src/engine/logger.ts';
 import { parseParameters } from '../../src/engine/output/parameters.ts';
 import { readTextChunks } from '../../src/engine/output/png.ts';
 import { SCHEDULER_NAMES } from '../../src/engine/schedulers/scheduler.ts';
@@ -128,6 +131,24 @@ describe('requests, results and progress (worker backend)', () => {
     expect(seen.length).toBeLessThan(50);
     const next = await engine.generate({ prompt: 'next', steps: 2, width: 64, height: 64 });
     expect(next.images).toHaveLength(1);
+  });
+
+  it('a worker that dies fails its job with a clear error, and the next job gets a fresh worker', async () => {
+    const backend = new WorkerThreadBackend({ modelDir: fixtureDir('parity-eps'), provider: 'cpu', logger: silentLogger });
+    const crashing = await createEngine({ modelDir: fixtureDir('parity-eps'), backend });
+    try {
+      const worker = (backend as unknown as { worker: Worker }).worker;
+      const error = await crashing
+        .generate({ prompt: 'doomed', steps: 50, width: 64, height: 64 }, { onProgress: (p) => void (p.step === 2 && worker.terminate()) })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(EngineError);
+      expect((error as EngineError).code).toBe('engine-failed');
+      expect((error as EngineError).message).toMatch(/engine worker exited unexpectedly/);
+      const next = await crashing.generate({ prompt: 'after the crash', steps: 2, width: 64, height: 64 });
+      expect(next.images).toHaveLength(1);
+    } finally {
+      await crashing.close();
+    }
   });
 
   it('an already-aborted signal never starts', async () => {
