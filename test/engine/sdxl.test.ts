@@ -181,6 +181,23 @@ describe('tiny-sdxl (the builder’s SDXL) through the engine', () => {
     });
   }
 
+  it('a float16 build (weights, every input and output in half precision) gives nearly the float32 image', async () => {
+    const half = join(root, 'tiny-sdxl-fp16');
+    await buildModel(half, { preset: 'tiny-sdxl', float16: true });
+    const halfEngine = await createEngine({ modelDir: half, provider: 'cpu', backend: 'in-thread' });
+    try {
+      expect(halfEngine.info.model.precision).toBe('float16');
+      const request = { prompt: 'a fox', seed: 1, steps: 4, guidance: 5, width: 48, height: 48 };
+      const a = (await halfEngine.generate(request)).images[0]!.rgb.data;
+      const b = (await engine.generate(request)).images[0]!.rgb.data;
+      let sum = 0;
+      for (let i = 0; i < a.length; i++) sum += Math.abs(a[i]! - b[i]!);
+      expect(sum / a.length).toBeLessThan(1);
+    } finally {
+      await halfEngine.close();
+    }
+  });
+
   it('no negative prompt (zeros) and guidance off both match too', async () => {
     await expectDiffusersPixels(engine, dir, { prompt: 'a watercolor fox', seed: 78, steps: 3, guidance: 6, width: 32, height: 32 });
     await expectDiffusersPixels(engine, dir, { prompt: 'a watercolor fox', seed: 78, steps: 3, guidance: 0, width: 32, height: 32 });
