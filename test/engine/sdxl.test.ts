@@ -111,6 +111,20 @@ describe('parity-xl-turbo: SDXL-Turbo (Euler ancestral, trailing spacing) in 1â€
     });
   }
 
+  it('the worker-thread backend gives the same image, with SDXL previews', async () => {
+    const worker = await createEngine({ modelDir: dir, provider: 'cpu' });
+    try {
+      const request = { prompt: 'same either way', seed: 4, steps: 2, guidance: 0, width: 64, height: 48 };
+      const previews: number[] = [];
+      const a = await worker.generate(request, { onProgress: (p) => p.preview && previews.push(p.preview.width * 1000 + p.preview.height) });
+      const b = await engine.generate(request);
+      expect(Buffer.compare(a.images[0]!.png, b.images[0]!.png)).toBe(0);
+      expect(previews).toEqual([8006, 8006]);
+    } finally {
+      await worker.close();
+    }
+  });
+
   it('one step at the native size', async () => {
     const result = await engine.generate({ prompt: 'full size', seed: 1, steps: 1, guidance: 0 });
     expect(result.request).toMatchObject({ width: 512, height: 512, scheduler: 'euler-a' });
