@@ -46,9 +46,9 @@ function stderrLogger(verbose: boolean): EngineLogger {
 
 async function main(): Promise<void> {
   const program = new Command('imagine')
-    .description('Generate an image with Stable Diffusion (ONNX) from a text prompt')
+    .description('Generate an image with Stable Diffusion or SDXL (ONNX) from a text prompt')
     .requiredOption('-p, --prompt <text>', 'what to draw')
-    .option('-n, --negative <text>', 'what to avoid (the unconditional side of guidance)')
+    .option('-n, --negative <text>', 'what to avoid (the unconditional side of guidance; none given: "" for SD, zeros for SDXL)')
     .option('-m, --model <dir>', 'model folder in the diffusers ONNX layout (default: models/tiny-sd, built on first use)')
     .option('--seed <n>', 'seed, 0 … 4294967295 (random when omitted)', integerOption('--seed'))
     .option('--steps <n>', 'denoising steps, 1 … 150 (default 25)', integerOption('--steps'))
