@@ -9,7 +9,7 @@
  */
 import type { RgbImage } from '../types.ts';
 
-export type ResampleFilter = 'bicubic' | 'lanczos';
+export type ResampleFilter = 'bilinear' | 'bicubic' | 'lanczos';
 
 const PRECISION_BITS = 32 - 8 - 2;
 
@@ -25,6 +25,13 @@ function sinc(x: number): number {
 }
 
 const FILTERS: Readonly<Record<ResampleFilter, Filter>> = {
+  bilinear: {
+    support: 1,
+    weight(input) {
+      const x = Math.abs(input);
+      return x < 1 ? 1 - x : 0;
+    },
+  },
   bicubic: {
     support: 2,
     weight(input) {
