@@ -20,7 +20,8 @@ export interface ImagineOptions {
 /** A request ready for the engine: every field settled except the seed, which may be left to the engine. */
 export interface BotRequest {
   prompt: string;
-  negativePrompt: string;
+  /** undefined: none given (the engine tells that from ""; see GenerateRequest). */
+  negativePrompt: string | undefined;
   seed?: number;
   steps: number;
   guidance: number;

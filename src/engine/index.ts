@@ -28,6 +28,8 @@ export {
   type GenerateResult,
   type GeneratedImage,
   type GenerationProgress,
+  type ModelCapabilities,
+  type ModelFamily,
   type ModelInfo,
   type ProviderChoice,
   type ResolvedProvider,

@@ -36,11 +36,12 @@ export function randomSeed(): number {
 /** Validates a request and fills in defaults (the model's size and scheduler, a random seed). */
 export function resolveRequest(request: GenerateRequest, model: ModelInfo): ResolvedRequest {
   if (typeof request.prompt !== 'string' || request.prompt.trim().length === 0) throw invalid('prompt must not be empty');
+  if (request.negativePrompt !== undefined && typeof request.negativePrompt !== 'string') throw invalid('negative prompt must be text');
   const scheduler = request.scheduler ?? model.defaultScheduler;
   if (!isSchedulerName(scheduler)) throw invalid(`scheduler must be one of ${SCHEDULER_NAMES.join(', ')}, got ${String(scheduler)}`);
   return {
     prompt: request.prompt,
-    negativePrompt: request.negativePrompt ?? '',
+    negativePrompt: request.negativePrompt,
     seed: checkInteger('seed', request.seed ?? randomSeed(), LIMITS.seed.min, LIMITS.seed.max),
     steps: checkInteger('steps', request.steps ?? DEFAULTS.steps, LIMITS.steps.min, LIMITS.steps.max),
     guidance: checkNumber('guidance', request.guidance ?? DEFAULTS.guidance, LIMITS.guidance.min, LIMITS.guidance.max),

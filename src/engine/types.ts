@@ -1,4 +1,7 @@
+import type { ModelFamily } from './model/family.ts';
 import type { SchedulerName } from './schedulers/scheduler.ts';
+
+export type { ModelFamily } from './model/family.ts';
 
 export type { SchedulerName } from './schedulers/scheduler.ts';
 
@@ -26,6 +29,10 @@ export const DEFAULTS = {
 /** One generation request. Absent fields take the defaults above or the model's own. */
 export interface GenerateRequest {
   prompt: string;
+  /**
+   * The unconditional side of guidance. Absent and "" differ: SDXL models with
+   * `force_zeros_for_empty_prompt` use zero embeddings when it is absent, and encode "" when given.
+   */
   negativePrompt?: string;
   /** 0 … 4294967295; random when omitted (the chosen seed is reported in the result). */
   seed?: number;
@@ -43,7 +50,8 @@ export interface GenerateRequest {
 /** The request with every default filled in: what was actually run, and what a rerun needs. */
 export interface ResolvedRequest {
   prompt: string;
-  negativePrompt: string;
+  /** undefined when the caller gave none (see GenerateRequest.negativePrompt). */
+  negativePrompt: string | undefined;
   seed: number;
   steps: number;
   guidance: number;
@@ -61,8 +69,12 @@ export interface RgbImage {
 }
 
 export interface GenerationProgress {
-  /** 1-based index of the UNet evaluation just finished. */
+  /**
+   * User steps completed (1-based), counted as diffusers' progress bar counts them: a 40-step run
+   * reports 40/40 whatever its UNet evaluations (PNDM makes 41, Heun 2 per step). Reported once per step.
+   */
   step: number;
+  /** The steps the request asked for. */
   totalSteps: number;
   elapsedMs: number;
   /** Cheap latent-space preview of the predicted image (first image of the batch), at latent resolution. */
@@ -90,11 +102,26 @@ export interface GenerateResult {
   timings: { totalMs: number; encodeMs: number; denoiseMs: number; decodeMs: number; perStepMs: number };
 }
 
+/** What a model can do; the CLI and bot offer only these. */
+export interface ModelCapabilities {
+  /** Draws from a prompt (SD, SDXL). */
+  textToImage: boolean;
+  /** Starts from an init image (the folder has a VAE encoder). */
+  img2img: boolean;
+  /** The folder ships a safety checker; results carry its per-image flag. */
+  safetyChecker: boolean;
+  /** Draws without a prompt (DDPM/DDIM pipelines). */
+  unconditional: boolean;
+}
+
 export interface ModelInfo {
   /** Folder name, shown to users. */
   name: string;
   path: string;
-  /** The size the model was trained at (pixels), from unet/config.json's sample_size × 8, else 512. */
+  /** Which diffusers pipeline the folder is (model_index.json's class and the parts present). */
+  family: ModelFamily;
+  capabilities: ModelCapabilities;
+  /** The size the model was trained at (pixels), from unet/config.json's sample_size × 8 (else the family's usual size, with a warning). */
   nativeWidth: number;
   nativeHeight: number;
   defaultScheduler: SchedulerName;

@@ -35,7 +35,8 @@ export async function diffusersReference(modelDir: string, request: ResolvedRequ
     const promptEmbeds = await embed(request.prompt);
     const rows: Float32Array[] = [];
     if (doCfg) {
-      const negative = await embed(request.negativePrompt);
+      // StableDiffusionPipeline: uncond_tokens = [""] when no negative prompt is given.
+      const negative = await embed(request.negativePrompt ?? '');
       for (let i = 0; i < n; i++) rows.push(negative);
     }
     for (let i = 0; i < n; i++) rows.push(promptEmbeds);

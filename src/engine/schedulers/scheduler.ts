@@ -67,3 +67,11 @@ export interface Scheduler {
 }
 
 export type SchedulerFactory = (config: RawSchedulerConfig) => Scheduler;
+
+/**
+ * diffusers' `scheduler.order`: UNet evaluations per user step. Heun's predictor–corrector makes
+ * two; every other scheduler here makes one (PNDM's extra warm-up call is not a step of its own).
+ */
+export function schedulerOrder(name: SchedulerName): 1 | 2 {
+  return name === 'heun' ? 2 : 1;
+}

@@ -1,0 +1,95 @@
+import type * as ort from 'onnxruntime-node';
+import type { TorchGenerator } from '../../random/torch-generator.ts';
+import type { Scheduler } from '../../schedulers/scheduler.ts';
+import { EngineError, type GenerationProgress, type RgbImage } from '../../types.ts';
+import type { UnetConditioning } from '../conditioning.ts';
+import type { GenerationHooks } from '../hooks.ts';
+import { latentsPerImage, type LatentShape } from '../latent-shape.ts';
+import { runSession } from '../run-session.ts';
+import { floatTensor, readFloats, timestepTensor } from '../tensors.ts';
+import type { UnetPart } from '../unet.ts';
+
+export interface DenoiseInput {
+  unet: UnetPart;
+  scheduler: Scheduler;
+  /** diffusers' `scheduler.order`, for counting user steps (see `stepCounter`). */
+  schedulerOrder: number;
+  generator: TorchGenerator;
+  conditioning: UnetConditioning;
+  shape: LatentShape;
+  latents: Float32Array;
+  timesteps: readonly number[];
+  userSteps: number;
+  hooks: GenerationHooks;
+  /** A latent-resolution picture of predicted clean latents, for progress previews. */
+  preview(latents: Float32Array, shape: LatentShape): RgbImage;
+  startedAt: number;
+}
+
+export function cancelledError(): EngineError {
+  return new EngineError('cancelled', 'generation cancelled');
+}
+
+/**
+ * User steps completed after each UNet call, as diffusers' progress bar counts them: the calls
+ * before the last `userSteps × order` are warm-up (PNDM's extra one), then one step every `order`
+ * calls, and the last call always completes the run. A 40-step PNDM run reports 40/40.
+ */
+export function stepCounter(calls: number, userSteps: number, order: number): (callIndex: number) => number {
+  const warmup = calls - userSteps * order;
+  let done = 0;
+  return (i) => {
+    if (i === calls - 1) done = userSteps;
+    else if (i + 1 > warmup && (i + 1) % order === 0) done = Math.min(done + 1, userSteps);
+    return done;
+  };
+}
+
+/** The guided prediction: uncond + g · (text − uncond) over the [uncond; text] halves. */
+function combineGuidance(prediction: Float32Array, half: number, guidance: number, out: Float32Array): Float32Array {
+  for (let i = 0; i < half; i++) {
+    const unconditional = prediction[i]!;
+    out[i] = unconditional + guidance * (prediction[half + i]! - unconditional);
+  }
+  return out;
+}
+
+/** diffusers' denoising loop: scale, UNet (batched for guidance), guide, scheduler step; progress per user step. */
+export async function denoise(input: DenoiseInput): Promise<Float32Array> {
+  const { unet, scheduler, conditioning, shape, timesteps, hooks } = input;
+  const rows = conditioning.rowsPerImage;
+  const batch = shape.count * rows;
+  const imageSize = latentsPerImage(shape);
+  const modelInput = new Float32Array(batch * imageSize);
+  const guided = new Float32Array(shape.count * imageSize);
+  const stepsDone = stepCounter(timesteps.length, input.userSteps, input.schedulerOrder);
+  let latents = input.latents;
+  let reported = 0;
+  for (let index = 0; index < timesteps.length; index++) {
+    const t = timesteps[index]!;
+    const scaled = scheduler.scaleModelInput(latents, t);
+    for (let r = 0; r < rows; r++) modelInput.set(scaled, r * scaled.length);
+    const feeds: Record<string, ort.Tensor> = {
+      [unet.sample.name]: floatTensor(unet.sample.type, modelInput, [batch, shape.channels, shape.height, shape.width]),
+      [unet.timestep.name]: timestepTensor(unet.timestep.type, unet.timestep.layout, t, batch),
+      ...conditioning.feeds(t),
+    };
+    const output = await runSession(unet.session, feeds, 'unet', [unet.output.name]);
+    const prediction = readFloats(output[unet.output.name], 'unet');
+    const noisePrediction = rows === 2 ? combineGuidance(prediction, latents.length, conditioning.guidance, guided) : prediction;
+    const step = scheduler.step(noisePrediction, t, latents, input.generator);
+    latents = step.prevSample;
+
+    const done = stepsDone(index);
+    if (done > reported) {
+      reported = done;
+      const progress: GenerationProgress = { step: done, totalSteps: input.userSteps, elapsedMs: performance.now() - input.startedAt };
+      const wantPreview = hooks.previewEvery > 0 && (done % hooks.previewEvery === 0 || done === input.userSteps);
+      if (wantPreview) progress.preview = input.preview(step.predOriginalSample, shape);
+      hooks.onProgress?.(progress);
+    }
+    if (hooks.betweenSteps) await hooks.betweenSteps();
+    if (hooks.isCancelled()) throw cancelledError();
+  }
+  return latents;
+}
