@@ -21,6 +21,8 @@ export interface ModelFolder {
   scalingFactor: number;
   /** Latent size the UNet was trained at (unet/config.json `sample_size`), if the folder says. */
   sampleSize: number | undefined;
+  /** unet/config.json as read, when the folder has one. */
+  unetConfig: Readonly<Record<string, unknown>> | undefined;
   /** Where each part lives in the layout; only the parts of the folder's family are checked to exist. */
   tokenizerDir: string;
   tokenizer2Dir: string;
@@ -163,6 +165,7 @@ export async function readModelFolder(dirInput: string): Promise<ModelFolder> {
     schedulerClassName,
     scalingFactor,
     sampleSize,
+    unetConfig,
     ...paths,
     hasVaeEncoder: family !== 'unconditional' && (await exists(paths.vaeEncoderPath)),
     hasSafetyChecker: family !== 'unconditional' && (await exists(paths.safetyCheckerPath)) && (await exists(paths.featureExtractorConfigPath)),

@@ -2,6 +2,7 @@ import { ModelFileError } from '../../model/files.ts';
 import { loadClipTokenizer } from '../../tokenizer/clip-tokenizer.ts';
 import type { ResolvedRequest, RgbImage } from '../../types.ts';
 import { fixedConditioning, type UnetConditioning } from '../conditioning.ts';
+import { describeTimestepCond, timestepCondFeed, type TimestepCondInput } from '../guidance-embedding.ts';
 import { concatRows, repeatRows, type LatentShape } from '../latent-shape.ts';
 import { latentPreview } from '../preview.ts';
 import { VaeDecoder } from '../stages/decode.ts';
@@ -13,7 +14,8 @@ import type { FamilyContext, FamilyDefinition, FamilyPipeline } from './family.t
 /**
  * diffusers' StableDiffusionPipeline (SD 1.x/2.x): CLIP's last hidden state as the UNet's
  * `encoder_hidden_states`; under guidance the negative prompt ("" when none is given) is the
- * unconditional half.
+ * unconditional half. An LCM-distilled UNet (`timestep_cond` input) gets the guidance embedding
+ * instead of a guidance batch, as LatentConsistencyModelPipeline does.
  */
 class StableDiffusionPipeline implements FamilyPipeline {
   readonly family = 'sd';
@@ -23,10 +25,11 @@ class StableDiffusionPipeline implements FamilyPipeline {
     private readonly encoder: TextEncoderPart,
     readonly unet: UnetPart,
     readonly decoder: VaeDecoder,
+    private readonly timestepCond: TimestepCondInput | undefined,
   ) {}
 
   async encode(request: ResolvedRequest): Promise<UnetConditioning> {
-    const useGuidance = request.guidance > 1;
+    const useGuidance = request.guidance > 1 && !this.timestepCond;
     const positive = await encodePrompt(this.encoder, request.prompt);
     const rows = [repeatRows(positive.hidden, request.count)];
     if (useGuidance) rows.unshift(repeatRows((await encodePrompt(this.encoder, request.negativePrompt ?? '')).hidden, request.count));
@@ -34,6 +37,7 @@ class StableDiffusionPipeline implements FamilyPipeline {
     const dims = [request.count * rows.length, positive.tokens, positive.width];
     return fixedConditioning(useGuidance ? 2 : 1, request.guidance, {
       [context.name]: floatTensor(floatInputType(this.unet.path, context), concatRows(rows), dims),
+      ...(this.timestepCond && timestepCondFeed(this.timestepCond, request.guidance, request.count)),
     });
   }
 
@@ -50,7 +54,7 @@ export const sdFamily: FamilyDefinition = {
     const encoder = describeTextEncoder(folder.textEncoderPath, 'text_encoder', sessions.get(folder.textEncoderPath), tokenizer, { layer: 'last', pooled: false });
     const unet = describeUnet(folder.unetPath, sessions.get(folder.unetPath), {
       channels: 4,
-      fillable: ['encoder_hidden_states'],
+      fillable: ['encoder_hidden_states', 'timestep_cond'],
       required: ['encoder_hidden_states'],
       family: 'Stable Diffusion',
     });
@@ -63,6 +67,6 @@ export const sdFamily: FamilyDefinition = {
       );
     }
     const decoder = VaeDecoder.describe(folder.vaeDecoderPath, sessions.get(folder.vaeDecoderPath), folder.scalingFactor);
-    return new StableDiffusionPipeline(encoder, unet, decoder);
+    return new StableDiffusionPipeline(encoder, unet, decoder, describeTimestepCond(unet, folder));
   },
 };

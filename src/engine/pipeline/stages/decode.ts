@@ -4,6 +4,7 @@ import { fixedDim, requireTensor } from '../../model/onnx-session.ts';
 import type { RgbImage } from '../../types.ts';
 import type { GenerationHooks } from '../hooks.ts';
 import { latentsPerImage, type LatentShape } from '../latent-shape.ts';
+import { assertFinite } from '../finite.ts';
 import { decodedToRgb } from '../preview.ts';
 import { runSession } from '../run-session.ts';
 import { floatTensor, readFloats } from '../tensors.ts';
@@ -24,7 +25,7 @@ export class VaeDecoder implements ImageDecoder {
     private readonly path: string,
     private readonly session: ort.InferenceSession,
     private readonly input: { name: string; type: FloatType },
-    private readonly outputName: string,
+    private readonly output: { name: string; type: FloatType },
     private readonly scalingFactor: number,
   ) {}
 
@@ -34,7 +35,11 @@ export class VaeDecoder implements ImageDecoder {
     if (fixedDim(image, 1) !== undefined && fixedDim(image, 1) !== 3) {
       throw new ModelFileError(path, `output sample has ${fixedDim(image, 1)} channels, expected 3 (RGB)`);
     }
-    return new VaeDecoder(path, session, { name: latent.name, type: latent.type as FloatType }, image.name, scalingFactor);
+    const batch = fixedDim(latent, 0);
+    if (batch !== undefined && batch !== 1) {
+      throw new ModelFileError(path, `input latent_sample has a fixed batch of ${batch}; the engine decodes one image at a time, so it needs batch 1 or a free batch dimension`);
+    }
+    return new VaeDecoder(path, session, { name: latent.name, type: latent.type as FloatType }, { name: image.name, type: image.type as FloatType }, scalingFactor);
   }
 
   async decode(latents: Float32Array, shape: LatentShape, hooks: GenerationHooks): Promise<RgbImage[]> {
@@ -49,7 +54,8 @@ export class VaeDecoder implements ImageDecoder {
       for (let j = 0; j < slice.length; j++) scaled[j] = inverseScale * slice[j]!;
       const dims = [1, shape.channels, shape.height, shape.width];
       const output = await runSession(this.session, { [this.input.name]: floatTensor(this.input.type, scaled, dims) }, 'vae_decoder');
-      const pixels = readFloats(output[this.outputName], 'vae_decoder');
+      const pixels = readFloats(output[this.output.name], 'vae_decoder');
+      assertFinite(pixels, 'vae_decoder', shape.count > 1 ? `for image ${i + 1} of ${shape.count}` : 'for the image', this.output.type);
       if (pixels.length !== 3 * width * height) {
         throw new ModelFileError(this.path, `decoded ${pixels.length} values, expected a 3×${height}×${width} image (the decoder must upsample ×8)`);
       }

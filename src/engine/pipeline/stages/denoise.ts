@@ -5,9 +5,9 @@ import { EngineError, type GenerationProgress, type RgbImage } from '../../types
 import type { UnetConditioning } from '../conditioning.ts';
 import type { GenerationHooks } from '../hooks.ts';
 import { latentsPerImage, type LatentShape } from '../latent-shape.ts';
-import { runSession } from '../run-session.ts';
-import { floatTensor, readFloats, timestepTensor } from '../tensors.ts';
-import type { UnetPart } from '../unet.ts';
+import { assertFinite } from '../finite.ts';
+import { floatTensor, timestepTensor } from '../tensors.ts';
+import { runUnet, type UnetPart } from '../unet.ts';
 
 export interface DenoiseInput {
   unet: UnetPart;
@@ -35,14 +35,21 @@ export function cancelledError(): EngineError {
  * before the last `userSteps × order` are warm-up (PNDM's extra one), then one step every `order`
  * calls, and the last call always completes the run. A 40-step PNDM run reports 40/40.
  */
-export function stepCounter(calls: number, userSteps: number, order: number): (callIndex: number) => number {
+export function stepCounter(calls: number, userSteps: number, order: number): { (callIndex: number): number; peek(callIndex: number): number } {
   const warmup = calls - userSteps * order;
   let done = 0;
-  return (i) => {
-    if (i === calls - 1) done = userSteps;
-    else if (i + 1 > warmup && (i + 1) % order === 0) done = Math.min(done + 1, userSteps);
+  const next = (i: number): number => {
+    if (i === calls - 1) return userSteps;
+    if (i + 1 > warmup && (i + 1) % order === 0) return Math.min(done + 1, userSteps);
     return done;
   };
+  return Object.assign(
+    (i: number): number => {
+      done = next(i);
+      return done;
+    },
+    { peek: (i: number) => next(i) },
+  );
 }
 
 /** The guided prediction: uncond + g · (text − uncond) over the [uncond; text] halves. */
@@ -74,8 +81,8 @@ export async function denoise(input: DenoiseInput): Promise<Float32Array> {
       [unet.timestep.name]: timestepTensor(unet.timestep.type, unet.timestep.layout, t, batch),
       ...conditioning.feeds(t),
     };
-    const output = await runSession(unet.session, feeds, 'unet', [unet.output.name]);
-    const prediction = readFloats(output[unet.output.name], 'unet');
+    const prediction = await runUnet(unet, feeds, batch);
+    assertFinite(prediction, 'unet', `at step ${Math.max(1, stepsDone.peek(index))} of ${input.userSteps}`, unet.output.type);
     const noisePrediction = rows === 2 ? combineGuidance(prediction, latents.length, conditioning.guidance, guided) : prediction;
     const step = scheduler.step(noisePrediction, t, latents, input.generator);
     latents = step.prevSample;

@@ -45,6 +45,14 @@ export function describeTextEncoder(
   wants: { layer: HiddenLayer; pooled: boolean },
 ): TextEncoderPart {
   const ids = requireTensor(path, session.inputMetadata, 'input', { names: ['input_ids'], types: ['int32', 'int64'], ranks: [2] });
+  const batch = fixedDim(ids, 0);
+  if (batch !== undefined && batch !== 1) {
+    throw new ModelFileError(path, `input input_ids has a fixed batch of ${batch}; the engine encodes one prompt at a time, so it needs batch 1 or a free batch dimension`);
+  }
+  const length = fixedDim(ids, 1);
+  if (length !== undefined && length !== tokenizer.maxLength) {
+    throw new ModelFileError(path, `input input_ids takes ${length} tokens but the tokenizer pads to ${tokenizer.maxLength} (model_max_length)`);
+  }
   const hiddenName = wants.layer === 'last' ? 'last_hidden_state' : penultimateHiddenState(path, session.outputNames);
   const hidden = requireTensor(path, session.outputMetadata, 'output', { names: [hiddenName], types: [...FLOAT_TYPES], ranks: [3] });
   const pooled = wants.pooled ? requireTensor(path, session.outputMetadata, 'output', { names: ['text_embeds'], types: [...FLOAT_TYPES], ranks: [2] }) : undefined;
