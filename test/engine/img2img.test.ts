@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine/engine.ts';
@@ -110,6 +111,31 @@ describe('a folder without vae_encoder/', () => {
       );
     } finally {
       await engine.close();
+    }
+  });
+});
+
+describe('an older VAE-encoder export with a latent_sample output', () => {
+  it('is used as it is, and the result says the run is not seed-exact', async () => {
+    const work = await mkdtemp(join(tmpdir(), 'imagine-latent-sample-'));
+    const model = join(work, 'old-export');
+    await cp(dir, model, { recursive: true });
+    await cp(new URL('../fixtures/vae-encoder-latent-sample/model.onnx', import.meta.url), join(model, 'vae_encoder', 'model.onnx'));
+    const engine = await createEngine({ modelDir: model, provider: 'cpu', backend: 'in-thread' });
+    try {
+      const request = { prompt: 'x', seed: 2, steps: 10, scheduler: 'euler' as const, initImage: await readFile(square), strength: 0.5 };
+      const result = await engine.generate(request);
+      expect(result.notes).toEqual([expect.stringMatching(/^img2img is not seed-exact with this model: its vae_encoder samples the latents inside the graph/)]);
+      expect(result.images[0]!.rgb).toMatchObject({ width: 64, height: 64 });
+      const current = await createEngine({ modelDir: dir, provider: 'cpu', backend: 'in-thread' });
+      try {
+        expect((await current.generate(request)).notes).toBeUndefined();
+      } finally {
+        await current.close();
+      }
+    } finally {
+      await engine.close();
+      await rm(work, { recursive: true, force: true });
     }
   });
 });
