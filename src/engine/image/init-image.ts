@@ -58,7 +58,7 @@ export function initImageOutputSize(image: { width: number; height: number }, wi
     throw invalid(`init image is ${image.width}×${image.height}; img2img needs at least ${min}×${min} pixels`);
   }
   if (size.width > max || size.height > max) {
-    throw invalid(`init image is ${image.width}×${image.height}, over the ${max}-pixel limit; give a smaller --width and --height to scale it down`);
+    throw invalid(`init image is ${image.width}×${image.height}, over the ${max}-pixel limit; ask for a smaller width and height to scale it down`);
   }
   return size;
 }
