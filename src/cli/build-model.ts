@@ -38,6 +38,7 @@ interface CliOptions {
   predictionType?: PredictionType;
   scheduler?: string;
   seed?: number;
+  timeCondProjDim?: number;
   externalData?: ExternalDataMode;
   only?: ComponentName[];
 }
@@ -72,7 +73,7 @@ function fail(message: string, exitCode: number): never {
 
 const program = new Command()
   .name(PROGRAM)
-  .description('Write a random-weight Stable Diffusion model folder (diffusers ONNX layout) for tests and benchmarks.')
+  .description('Write a random-weight Stable Diffusion or SDXL model folder (diffusers ONNX layout) for tests and benchmarks.')
   .requiredOption('--out <dir>', 'model folder to create (replaced if it exists)')
   .addOption(
     new Option('--preset <name>', `architecture sizes: ${[...PRESET_NAMES, ...OTHER_PRESETS].join(', ')} (tiny-ddpm: unconditional DDPMPipeline)`)
@@ -90,6 +91,7 @@ const program = new Command()
   .addOption(new Option('--prediction-type <type>', `scheduler prediction type: ${PREDICTION_TYPES.join(', ')}`).argParser(choiceOption('--prediction-type', PREDICTION_TYPES)))
   .option('--scheduler <class>', 'scheduler _class_name (default PNDMScheduler)')
   .option('--seed <n>', 'weight seed (default 0)', integerOption('--seed'))
+  .option('--time-cond-proj-dim <n>', 'give the UNet an LCM timestep_cond input this wide (guidance embedding)', integerOption('--time-cond-proj-dim'))
   .addOption(
     new Option('--external-data <mode>', `weights in weights.pb beside model.onnx: ${EXTERNAL_DATA_MODES.join(', ')} (auto: above 1 GiB)`).argParser(
       choiceOption('--external-data', EXTERNAL_DATA_MODES),
@@ -124,6 +126,7 @@ const options: BuildModelOptions = {
   ...(cli.predictionType !== undefined && { predictionType: cli.predictionType }),
   ...(cli.scheduler !== undefined && { schedulerClass: cli.scheduler }),
   ...(cli.seed !== undefined && { seed: cli.seed }),
+  ...(cli.timeCondProjDim !== undefined && { unet: { timeCondProjDim: cli.timeCondProjDim } }),
   ...(cli.externalData !== undefined && { externalData: cli.externalData }),
   ...(cli.only !== undefined && { components: cli.only }),
 };

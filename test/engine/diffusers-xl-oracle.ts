@@ -30,7 +30,12 @@ const repeatBatch = (x: Float32Array, n: number): Float32Array => cat(Array.from
  * only when the invisible-watermark package is installed). `negativePrompt: undefined` is
  * diffusers' `negative_prompt=None`.
  */
-export async function diffusersXlReference(modelDir: string, request: ResolvedRequest): Promise<Uint8Array[]> {
+export async function diffusersXlReference(
+  modelDir: string,
+  request: ResolvedRequest,
+  /** LCM-SDXL: the guidance-scale embedding row for this guidance (see diffusers-oracle.ts). */
+  timestepCond?: Float32Array,
+): Promise<Uint8Array[]> {
   const modelIndex = await readJson(join(modelDir, 'model_index.json'));
   const schedulerConfig = await readJson(join(modelDir, 'scheduler', 'scheduler_config.json'));
   const vaeConfig = await readJson(join(modelDir, 'vae_decoder', 'config.json'));
@@ -117,6 +122,9 @@ export async function diffusersXlReference(modelDir: string, request: ResolvedRe
         encoder_hidden_states: new ort.Tensor('float32', promptEmbeds, [rows, positive.seq, positive.width]),
         text_embeds: new ort.Tensor('float32', addTextEmbeds, [rows, positive.pooled.length]),
         time_ids: new ort.Tensor('float32', addTimeIds, [rows, 6]),
+        ...(timestepCond && {
+          timestep_cond: new ort.Tensor('float32', Float32Array.from({ length: n * timestepCond.length }, (_, i) => timestepCond[i % timestepCond.length]!), [n, timestepCond.length]),
+        }),
       });
       let noisePred = out[unet.outputNames[0]!]!.data as Float32Array;
       if (doCfg) {

@@ -6,6 +6,7 @@ import { createEngine } from '../../src/engine/engine.ts';
 import { SCHEDULER_NAMES } from '../../src/engine/schedulers/scheduler.ts';
 import { loadClipTokenizer } from '../../src/engine/tokenizer/clip-tokenizer.ts';
 import type { Engine, GenerateRequest } from '../../src/engine/types.ts';
+import { buildModel } from '../../src/models/builder/index.ts';
 import { diffusersXlReference } from './diffusers-xl-oracle.ts';
 import { fixtureDir } from './fixtures.ts';
 
@@ -152,5 +153,36 @@ describe('SDXL folder details', () => {
     } finally {
       await engine.close();
     }
+  });
+});
+
+describe('tiny-sdxl (the builder’s SDXL) through the engine', () => {
+  let root: string;
+  let dir: string;
+  let engine: Engine;
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'imagine-tiny-sdxl-'));
+    dir = join(root, 'tiny-sdxl');
+    await buildModel(dir, { preset: 'tiny-sdxl' });
+    engine = await createEngine({ modelDir: dir, provider: 'cpu', backend: 'in-thread' });
+  });
+  afterAll(async () => {
+    await engine.close();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('loads as SDXL at its native 512', () => {
+    expect(engine.info.model).toMatchObject({ family: 'sdxl', nativeWidth: 512, defaultScheduler: 'euler' });
+  });
+
+  for (const scheduler of ['euler', 'heun', 'dpm++2m-karras'] as const) {
+    it(`${scheduler}: the pipeline transcription’s pixels, guided, two images`, async () => {
+      await expectDiffusersPixels(engine, dir, { prompt: 'a watercolor fox', negativePrompt: 'blurry', seed: 77, steps: 4, guidance: 6, scheduler, width: 48, height: 40, count: 2 });
+    });
+  }
+
+  it('no negative prompt (zeros) and guidance off both match too', async () => {
+    await expectDiffusersPixels(engine, dir, { prompt: 'a watercolor fox', seed: 78, steps: 3, guidance: 6, width: 32, height: 32 });
+    await expectDiffusersPixels(engine, dir, { prompt: 'a watercolor fox', seed: 78, steps: 3, guidance: 0, width: 32, height: 32 });
   });
 });
