@@ -66,7 +66,7 @@ async function main(): Promise<void> {
     .option('-n, --negative <text>', 'what to avoid (the unconditional side of guidance)')
     .option('-m, --model <dir>', 'model folder in the diffusers ONNX layout (default: models/tiny-sd, built on first use)')
     .option('--seed <n>', 'seed, 0 … 4294967295 (random when omitted)', integerOption('--seed'))
-    .option('--steps <n>', 'denoising steps, 1 … 150 (default 25)', integerOption('--steps'))
+    .option('--steps <n>', 'denoising steps, 1 … 150, up to 1000 for unconditional models (default 25)', integerOption('--steps'))
     .option('--guidance <g>', 'classifier-free guidance scale, 0 … 30 (default 7.5)', numberOption('--guidance'))
     .addOption(
       new Option('--scheduler <name>', "scheduler (default: the model's own)").argParser(choiceOption('--scheduler', SCHEDULER_NAMES)),

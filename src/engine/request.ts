@@ -80,7 +80,7 @@ export function resolveRequest(request: GenerateRequest, model: ModelInfo): Reso
     prompt: model.family === 'unconditional' ? '' : request.prompt,
     negativePrompt: request.negativePrompt,
     seed: checkInteger('seed', request.seed ?? randomSeed(), LIMITS.seed.min, LIMITS.seed.max),
-    steps: checkInteger('steps', request.steps ?? DEFAULTS.steps, LIMITS.steps.min, LIMITS.steps.max),
+    steps: checkInteger('steps', request.steps ?? DEFAULTS.steps, LIMITS.steps.min, model.family === 'unconditional' ? LIMITS.unconditionalSteps.max : LIMITS.steps.max),
     guidance: checkNumber('guidance', request.guidance ?? DEFAULTS.guidance, LIMITS.guidance.min, LIMITS.guidance.max),
     scheduler,
     width: checkSize('width', request.width ?? model.nativeWidth),

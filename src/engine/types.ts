@@ -12,6 +12,8 @@ export type ResolvedProvider = Exclude<ProviderChoice, 'auto'>;
 /** Limits the engine enforces; callers (CLI, bot) validate against the same figures. */
 export const LIMITS = {
   steps: { min: 1, max: 150 },
+  /** Unconditional DDPM models are trained for, and by default run (DDPMPipeline), 1000 steps. */
+  unconditionalSteps: { min: 1, max: 1000 },
   guidance: { min: 0, max: 30 },
   count: { min: 1, max: 4 },
   seed: { min: 0, max: 0xffffffff },

@@ -77,3 +77,18 @@ describe('parity-ddpm: the unconditional family equals diffusers DDPMPipeline / 
     await refuse({ prompt: '', scheduler: 'euler' }, 'parity-ddpm is an unconditional model: it runs with the ddpm or ddim scheduler, not euler');
   });
 });
+
+describe('unconditional step limit', () => {
+  it('allows up to 1000 steps (DDPMPipeline runs 1000 by default), and no more', async () => {
+    const engine = await createEngine({ modelDir: dir, provider: 'cpu', backend: 'in-thread' });
+    try {
+      const progress: number[] = [];
+      const run = engine.generate({ prompt: '', seed: 1, steps: 1000, width: 8, height: 8 }, { previewEvery: 0, onProgress: (p) => progress.push(p.totalSteps) });
+      await run;
+      expect(progress[0]).toBe(1000);
+      await expect(engine.generate({ prompt: '', steps: 1001 })).rejects.toThrow('steps must be a whole number from 1 to 1000, got 1001');
+    } finally {
+      await engine.close();
+    }
+  });
+});
