@@ -61,9 +61,9 @@ function stderrLogger(verbose: boolean): EngineLogger {
 
 async function main(): Promise<void> {
   const program = new Command('imagine')
-    .description('Generate an image with Stable Diffusion (ONNX) from a text prompt, an init image, or (unconditional models) neither')
+    .description('Generate an image with Stable Diffusion or SDXL (ONNX) from a text prompt, an init image, or (unconditional models) neither')
     .option('-p, --prompt <text>', 'what to draw (required, except for unconditional models, which take none)')
-    .option('-n, --negative <text>', 'what to avoid (the unconditional side of guidance)')
+    .option('-n, --negative <text>', 'what to avoid (the unconditional side of guidance; none given: "" for SD, zeros for SDXL)')
     .option('-m, --model <dir>', 'model folder in the diffusers ONNX layout (default: models/tiny-sd, built on first use)')
     .option('--seed <n>', 'seed, 0 … 4294967295 (random when omitted)', integerOption('--seed'))
     .option('--steps <n>', 'denoising steps, 1 … 150, up to 1000 for unconditional models (default 25)', integerOption('--steps'))

@@ -29,7 +29,8 @@ describe.each(['parity-eps', 'parity-v-int64'] as const)('%s: engine equals the 
   });
 
   it('reads the model: SD 1.5 scheduler, native 512 px, prediction type', () => {
-    expect(engine.info.model).toMatchObject({ defaultScheduler: 'pndm', nativeWidth: 512, nativeHeight: 512, precision: 'float32' });
+    expect(engine.info.model).toMatchObject({ family: 'sd', defaultScheduler: 'pndm', nativeWidth: 512, nativeHeight: 512, precision: 'float32' });
+    expect(engine.info.model.capabilities).toMatchObject({ textToImage: true, unconditional: false });
     expect(engine.info.model.predictionType).toBe(fixture === 'parity-v-int64' ? 'v_prediction' : 'epsilon');
     expect(engine.info.provider).toBe('cpu');
   });

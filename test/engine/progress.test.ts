@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine/engine.ts';
-import { stepCounter } from '../../src/engine/pipeline/stages/denoise.ts';
+import { userStepsAfter } from '../../src/engine/pipeline/stages/denoise.ts';
 import { createScheduler } from '../../src/engine/schedulers/registry.ts';
 import type { Engine, GenerationProgress, SchedulerName } from '../../src/engine/types.ts';
 import { fixtureDir } from './fixtures.ts';
@@ -28,8 +28,7 @@ describe('progress counts the user’s steps', () => {
       const scheduler = createScheduler(name, config);
       scheduler.setTimesteps(steps);
       expect(scheduler.timesteps).toHaveLength(calls);
-      const count = stepCounter(calls, steps, name === 'heun' ? 2 : 1);
-      const seen = Array.from({ length: calls }, (_, i) => count(i));
+      const seen = Array.from({ length: calls }, (_, i) => userStepsAfter(i, calls, steps, name === 'heun' ? 2 : 1));
       const updated = seen.flatMap((done, i) => (done > (i === 0 ? 0 : seen[i - 1]!) ? [i] : []));
       expect(updated).toEqual(diffusersUpdates(calls, steps, name === 'heun' ? 2 : 1));
       expect(seen.at(-1)).toBe(steps);

@@ -111,6 +111,20 @@ describe('parity-xl-turbo: SDXL-Turbo (Euler ancestral, trailing spacing) in 1â€
     });
   }
 
+  it('the worker-thread backend gives the same image, with SDXL previews', async () => {
+    const worker = await createEngine({ modelDir: dir, provider: 'cpu' });
+    try {
+      const request = { prompt: 'same either way', seed: 4, steps: 2, guidance: 0, width: 64, height: 48 };
+      const previews: number[] = [];
+      const a = await worker.generate(request, { onProgress: (p) => p.preview && previews.push(p.preview.width * 1000 + p.preview.height) });
+      const b = await engine.generate(request);
+      expect(Buffer.compare(a.images[0]!.png, b.images[0]!.png)).toBe(0);
+      expect(previews).toEqual([8006, 8006]);
+    } finally {
+      await worker.close();
+    }
+  });
+
   it('one step at the native size', async () => {
     const result = await engine.generate({ prompt: 'full size', seed: 1, steps: 1, guidance: 0 });
     expect(result.request).toMatchObject({ width: 512, height: 512, scheduler: 'euler-a' });
@@ -180,6 +194,23 @@ describe('tiny-sdxl (the builderâ€™s SDXL) through the engine', () => {
       await expectDiffusersPixels(engine, dir, { prompt: 'a watercolor fox', negativePrompt: 'blurry', seed: 77, steps: 4, guidance: 6, scheduler, width: 48, height: 40, count: 2 });
     });
   }
+
+  it('a float16 build (weights, every input and output in half precision) gives nearly the float32 image', async () => {
+    const half = join(root, 'tiny-sdxl-fp16');
+    await buildModel(half, { preset: 'tiny-sdxl', float16: true });
+    const halfEngine = await createEngine({ modelDir: half, provider: 'cpu', backend: 'in-thread' });
+    try {
+      expect(halfEngine.info.model.precision).toBe('float16');
+      const request = { prompt: 'a fox', seed: 1, steps: 4, guidance: 5, width: 48, height: 48 };
+      const a = (await halfEngine.generate(request)).images[0]!.rgb.data;
+      const b = (await engine.generate(request)).images[0]!.rgb.data;
+      let sum = 0;
+      for (let i = 0; i < a.length; i++) sum += Math.abs(a[i]! - b[i]!);
+      expect(sum / a.length).toBeLessThan(1);
+    } finally {
+      await halfEngine.close();
+    }
+  });
 
   it('no negative prompt (zeros) and guidance off both match too', async () => {
     await expectDiffusersPixels(engine, dir, { prompt: 'a watercolor fox', seed: 78, steps: 3, guidance: 6, width: 32, height: 32 });

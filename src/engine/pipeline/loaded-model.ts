@@ -2,6 +2,7 @@ import type * as ort from 'onnxruntime-node';
 import { readModelFolder, type ModelFolder } from '../model/model-folder.ts';
 import { openSession } from '../model/onnx-session.ts';
 import { ModelFileError } from '../model/files.ts';
+import { ortErrorDetail } from '../model/ort-errors.ts';
 import { planProviders, sessionOptions } from '../providers.ts';
 import type { EngineLogger } from '../logger.ts';
 import { EngineError, type ModelInfo, type ProviderChoice, type ResolvedProvider } from '../types.ts';
@@ -25,7 +26,7 @@ export interface LoadedModel {
 function providerFailure(provider: ResolvedProvider, error: unknown): EngineError | undefined {
   if (provider === 'cpu') return undefined;
   const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
-  const detail = (cause instanceof Error ? cause.message : String(cause)).split('\n')[0]!;
+  const detail = ortErrorDetail(cause);
   if (provider === 'webgpu' && /adapter|webgpu|vulkan|dawn/i.test(detail)) {
     return new EngineError(
       'provider-unavailable',

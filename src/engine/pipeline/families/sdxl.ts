@@ -6,7 +6,7 @@ import { describeTimestepCond, timestepCondFeed, type TimestepCondInput } from '
 import { concatRows, repeatRows, type LatentShape } from '../latent-shape.ts';
 import { latentPreview, SDXL_LATENT_RGB_FACTORS } from '../preview.ts';
 import { VaeDecoder } from '../stages/decode.ts';
-import { describeTextEncoder, encodePrompt, zerosLike, type PromptEmbedding, type TextEncoderPart } from '../stages/encode-prompt.ts';
+import { describeTextEncoder, encodePrompt, type PromptEmbedding, type TextEncoderPart } from '../stages/encode-prompt.ts';
 import { floatTensor } from '../tensors.ts';
 import { describeUnet, floatInputType, type UnetPart } from '../unet.ts';
 import type { FamilyContext, FamilyDefinition, FamilyPipeline } from './family.ts';
@@ -65,7 +65,9 @@ class StableDiffusionXLPipeline implements FamilyPipeline {
     const sides = [positive];
     if (useGuidance) {
       const zeroNegative = request.negativePrompt === undefined && this.forceZerosForEmptyPrompt;
-      const negative = zeroNegative ? (zerosLike(positive) as XlEmbedding) : await this.embed(request.negativePrompt ?? '');
+      // torch.zeros_like of both the hidden states and the pooled embedding.
+      const zeros: XlEmbedding = { ...positive, hidden: new Float32Array(positive.hidden.length), pooled: new Float32Array(positive.pooled.length) };
+      const negative = zeroNegative ? zeros : await this.embed(request.negativePrompt ?? '');
       sides.unshift(negative);
     }
     const batch = n * sides.length;

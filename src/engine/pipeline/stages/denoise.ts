@@ -31,25 +31,16 @@ export function cancelledError(): EngineError {
 }
 
 /**
- * User steps completed after each UNet call, as diffusers' progress bar counts them: the calls
- * before the last `userSteps × order` are warm-up (PNDM's extra one), then one step every `order`
- * calls, and the last call always completes the run. A 40-step PNDM run reports 40/40.
+ * User steps completed after UNet call `callIndex` (0-based), as diffusers' progress bar counts
+ * them: the calls before the last `userSteps × order` are warm-up (PNDM's extra one), then one
+ * step every `order` calls (Heun's two), and the last call completes the run. So a 40-step PNDM
+ * run (41 calls) reports 40/40.
  */
-export function stepCounter(calls: number, userSteps: number, order: number): { (callIndex: number): number; peek(callIndex: number): number } {
-  const warmup = calls - userSteps * order;
-  let done = 0;
-  const next = (i: number): number => {
-    if (i === calls - 1) return userSteps;
-    if (i + 1 > warmup && (i + 1) % order === 0) return Math.min(done + 1, userSteps);
-    return done;
-  };
-  return Object.assign(
-    (i: number): number => {
-      done = next(i);
-      return done;
-    },
-    { peek: (i: number) => next(i) },
-  );
+export function userStepsAfter(callIndex: number, calls: number, userSteps: number, order: number): number {
+  if (callIndex >= calls - 1) return userSteps;
+  const warmup = Math.max(calls - userSteps * order, 0);
+  const counted = Math.floor((callIndex + 1) / order) - Math.floor(warmup / order);
+  return Math.min(Math.max(counted, 0), userSteps);
 }
 
 /** The guided prediction: uncond + g · (text − uncond) over the [uncond; text] halves. */
@@ -69,7 +60,7 @@ export async function denoise(input: DenoiseInput): Promise<Float32Array> {
   const imageSize = latentsPerImage(shape);
   const modelInput = new Float32Array(batch * imageSize);
   const guided = new Float32Array(shape.count * imageSize);
-  const stepsDone = stepCounter(timesteps.length, input.userSteps, input.schedulerOrder);
+  const stepsAfter = (index: number): number => userStepsAfter(index, timesteps.length, input.userSteps, input.schedulerOrder);
   let latents = input.latents;
   let reported = 0;
   for (let index = 0; index < timesteps.length; index++) {
@@ -82,12 +73,12 @@ export async function denoise(input: DenoiseInput): Promise<Float32Array> {
       ...conditioning.feeds(t),
     };
     const prediction = await runUnet(unet, feeds, batch);
-    assertFinite(prediction, 'unet', `at step ${Math.max(1, stepsDone.peek(index))} of ${input.userSteps}`, unet.output.type);
+    assertFinite(prediction, 'unet', `at step ${Math.min(stepsAfter(index - 1) + 1, input.userSteps)} of ${input.userSteps}`, unet.output.type);
     const noisePrediction = rows === 2 ? combineGuidance(prediction, latents.length, conditioning.guidance, guided) : prediction;
     const step = scheduler.step(noisePrediction, t, latents, input.generator);
     latents = step.prevSample;
 
-    const done = stepsDone(index);
+    const done = stepsAfter(index);
     if (done > reported) {
       reported = done;
       const progress: GenerationProgress = { step: done, totalSteps: input.userSteps, elapsedMs: performance.now() - input.startedAt };

@@ -91,13 +91,3 @@ export async function encodePrompt(encoder: TextEncoderPart, text: string): Prom
   const pooled = encoder.pooledName ? Float32Array.from(readFloats(output[encoder.pooledName], encoder.part)) : undefined;
   return { hidden, tokens: ids.length, width: hidden.length / ids.length, pooled };
 }
-
-/** A zero embedding of the same shape (diffusers' `torch.zeros_like` for an absent negative prompt). */
-export function zerosLike(embedding: PromptEmbedding): PromptEmbedding {
-  return {
-    hidden: new Float32Array(embedding.hidden.length),
-    tokens: embedding.tokens,
-    width: embedding.width,
-    pooled: embedding.pooled ? new Float32Array(embedding.pooled.length) : undefined,
-  };
-}
