@@ -62,6 +62,17 @@ describe('parity-img2img: engine img2img equals the diffusers StableDiffusionImg
     expect(maxByteDiff(result.images[0]!.rgb.data, expected[0]!)).toBe(0);
   });
 
+  it('the worker-thread backend carries the init image: same pixels as in-thread', async () => {
+    const worker = await createEngine({ modelDir: dir, provider: 'cpu' });
+    try {
+      const request = { prompt: 'a boat', seed: 11, steps: 10, scheduler: 'unipc' as const, initImage: wideBytes, strength: 0.75 };
+      const [a, b] = [await worker.generate(request), await engine.generate(request)];
+      expect(maxByteDiff(a.images[0]!.rgb.data, b.images[0]!.rgb.data)).toBe(0);
+    } finally {
+      await worker.close();
+    }
+  });
+
   it('Heun at strength 0.75 runs the last 7 of 10 steps: progress 1/7 … 7/7 over 13 UNet calls', async () => {
     const progress: GenerationProgress[] = [];
     await engine.generate({ prompt: 'x', seed: 1, steps: 10, scheduler: 'heun', initImage: squareBytes, strength: 0.75 }, { onProgress: (p) => progress.push(p), previewEvery: 0 });
