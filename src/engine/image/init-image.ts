@@ -9,6 +9,8 @@ import { EngineError, LIMITS, type RgbImage } from '../types.ts';
 import { pilResize } from './pil-resample.ts';
 
 const ACCEPTED_FORMATS = new Set(['png', 'jpeg', 'webp']);
+/** Decoding is refused above this many pixels (e.g. 8192 × 8192): the output is at most 4096² anyway. */
+const MAX_INPUT_PIXELS = 8192 * 8192;
 
 function invalid(message: string, cause?: unknown): EngineError {
   return new EngineError('invalid-request', message, cause === undefined ? undefined : { cause });
@@ -23,16 +25,21 @@ export async function decodeInitImage(bytes: Uint8Array): Promise<RgbImage> {
   if (bytes.byteLength === 0) throw invalid('init image: the file is empty');
   const input = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let format: string | undefined;
+  let width = 0;
+  let height = 0;
   try {
-    format = (await sharp(input).metadata()).format;
+    ({ format, width = 0, height = 0 } = await sharp(input, { limitInputPixels: false }).metadata());
   } catch (error) {
     throw invalid('init image: not a PNG, JPEG or WebP image', error);
   }
   if (format === undefined || !ACCEPTED_FORMATS.has(format)) {
     throw invalid(`init image: ${format ?? 'unknown'} images are not accepted; use PNG, JPEG or WebP`);
   }
+  if (width * height > MAX_INPUT_PIXELS) {
+    throw invalid(`init image is ${width}×${height}, too large to read (at most ${MAX_INPUT_PIXELS.toLocaleString('en-US')} pixels); scale it down first`);
+  }
   try {
-    const { data, info } = await sharp(input, { failOn: 'error', ignoreIcc: true, animated: false })
+    const { data, info } = await sharp(input, { failOn: 'error', ignoreIcc: true, animated: false, limitInputPixels: MAX_INPUT_PIXELS })
       .autoOrient()
       .removeAlpha()
       .toColourspace('srgb')

@@ -1,3 +1,4 @@
+import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { decodeInitImage, fitInitImage, initImageOutputSize, initImageTensor } from '../../../src/engine/image/init-image.ts';
@@ -61,6 +62,15 @@ describe('decodeInitImage', () => {
     const truncated = (await rejection(decodeInitImage(png.subarray(0, Math.floor(png.length / 2))))).message;
     expect(truncated).toMatch(/^init image: the PNG file is damaged or truncated/);
     expect(truncated).not.toContain('\n');
+  });
+
+  it('refuses an image too large to read from its header alone, before decoding it', async () => {
+    const png = Buffer.from(await raw(8, 8, 3, () => [1, 2, 3]).png().toBuffer());
+    // IHDR is the first chunk: width and height at bytes 16..23, its CRC (over type and data) at 29..32.
+    png.writeUInt32BE(20000, 16);
+    png.writeUInt32BE(10000, 20);
+    png.writeUInt32BE(crc32(png.subarray(12, 29)), 29);
+    expect((await rejection(decodeInitImage(png))).message).toBe('init image is 20000×10000, too large to read (at most 67,108,864 pixels); scale it down first');
   });
 });
 
