@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * The SD- and SDXL-shaped fixture folders from ../shared/fixtures, copied into test/fixtures so a plain
- * clone passes; the shared copy is preferred when present so both stay in step.
+ * clone passes (the local copy is used when present, else the shared one).
  */
 export function fixtureDir(
   name: 'parity-eps' | 'parity-v-int64' | 'parity-xl' | 'parity-xl-turbo' | 'parity-img2img' | 'parity-ddpm' | 'img2img',

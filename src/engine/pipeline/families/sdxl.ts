@@ -131,7 +131,8 @@ export const sdxlFamily: FamilyDefinition = {
     });
     const hiddenWidth = first.hiddenWidth !== undefined && second.hiddenWidth !== undefined ? first.hiddenWidth + second.hiddenWidth : undefined;
     checkWidth(unet, 'encoder_hidden_states', 2, hiddenWidth, 'the two text encoders’ widths together');
-    checkWidth(unet, 'time_ids', 1, 6, 'SDXL’s six size conditions');
+    // The refiner's time_ids carry an aesthetic score instead (5 values): not supported.
+    checkWidth(unet, 'time_ids', 1, 6, 'SDXL base’s six size conditions; the refiner’s aesthetic-score conditioning is not supported');
     const decoder = VaeDecoder.describe(folder.vaeDecoderPath, sessions.get(folder.vaeDecoderPath), folder.scalingFactor);
     // diffusers registers force_zeros_for_empty_prompt=True unless the folder says otherwise.
     const forceZeros = folder.index.force_zeros_for_empty_prompt !== false;
