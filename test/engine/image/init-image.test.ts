@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
@@ -72,6 +73,21 @@ describe('decodeInitImage', () => {
     png.writeUInt32BE(crc32(png.subarray(12, 29)), 29);
     expect((await rejection(decodeInitImage(png))).message).toBe('init image is 20000×10000, too large to read (at most 67,108,864 pixels); scale it down first');
   });
+});
+
+describe("decodeInitImage equals Pillow's load_image (exif_transpose, convert RGB)", () => {
+  for (const [file, pixels] of [
+    ['rotated.jpg', 'rotated.jpg.24x40.rgb'],
+    ['lossy.webp', 'lossy.webp.40x24.rgb'],
+  ] as const) {
+    it(file, async () => {
+      const fixture = (name: string) => readFile(new URL(`../../fixtures/pil-decode/${name}`, import.meta.url));
+      const image = await decodeInitImage(await fixture(file));
+      const [width, height] = pixels.split('.').at(-2)!.split('x').map(Number);
+      expect(image).toMatchObject({ width, height });
+      expect(Buffer.from(image.data).equals(await fixture(pixels))).toBe(true);
+    });
+  }
 });
 
 describe('output size and tensor', () => {
