@@ -95,7 +95,14 @@ export async function generateImages(
   const safetyCheckMs = checker ? performance.now() - safetyStarted : undefined;
   return {
     images,
-    timings: { encodeMs, denoiseMs, decodeMs, perStepMs: denoiseMs / start.userSteps, initImageMs, safetyCheckMs },
+    timings: {
+      encodeMs,
+      denoiseMs,
+      decodeMs,
+      perStepMs: denoiseMs / start.userSteps,
+      ...(initImageMs !== undefined && { initImageMs }),
+      ...(safetyCheckMs !== undefined && { safetyCheckMs }),
+    },
     nsfw,
     notes: start.notes,
   };
