@@ -5,6 +5,7 @@
  *   - preview cost as a fraction of a step
  *   - whole-image time at 512×512 on the default tiny model
  *   - the caller's event-loop stalls while generating (worker vs in-thread)
+ *   - img2img encode cost and the safety checker's cost, each as a fraction of its job
  * Usage: npm run bench [-- --model DIR --provider cpu|cuda|webgpu --steps N --size PX]
  */
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ import { readModelFolder } from '../src/engine/model/model-folder.ts';
 import type { ResolvedProvider } from '../src/engine/types.ts';
 import { ensureDefaultModel } from '../src/models/default-model.ts';
 import { integerOption } from '../src/cli/cli-errors.ts';
+import { benchImageParts } from './bench-image-parts.ts';
 
 const options = new Command('bench')
   .option('--model <dir>', 'model folder (default: models/tiny-sd)')
@@ -128,3 +130,11 @@ row(
   `whole image 512×512, ${whole.request.steps} steps ${whole.request.scheduler}, previews on`,
   `${(whole.timings.totalMs / 1000).toFixed(2)} s (encode ${whole.timings.encodeMs.toFixed(0)} ms, denoise ${(whole.timings.denoiseMs / 1000).toFixed(2)} s, decode ${whole.timings.decodeMs.toFixed(0)} ms)`,
 );
+
+const parts = await benchImageParts(options.provider, 512, options.steps);
+console.log(`\nimg2img and safety checker: tiny model with the stand-in checker, ${parts.size}×${parts.size}, ${parts.steps} steps, best of 3`);
+row(
+  'img2img encode (VAE encoder + sampling + add_noise)',
+  `${parts.initImageMs.toFixed(0)} ms = ${((parts.initImageMs / parts.img2imgJobMs) * 100).toFixed(1)}% of the img2img job (${(parts.img2imgJobMs / 1000).toFixed(2)} s)`,
+);
+row('safety checker (CLIP preprocessing + checker run), 1 image', `${parts.safetyCheckMs.toFixed(0)} ms = ${((parts.safetyCheckMs / parts.jobMs) * 100).toFixed(1)}% of the job (${(parts.jobMs / 1000).toFixed(2)} s)`);

@@ -4,6 +4,7 @@ import { WorkerThreadBackend } from './backends/worker-thread.ts';
 import { silentLogger, type EngineLogger } from './logger.ts';
 import { formatParameters } from './output/parameters.ts';
 import { encodePng } from './output/png.ts';
+import { decodeInitImage, fitInitImage, initImageOutputSize } from './image/init-image.ts';
 import { resolveRequest } from './request.ts';
 import {
   EngineError,
@@ -13,6 +14,8 @@ import {
   type GenerateRequest,
   type GenerateResult,
   type ProviderChoice,
+  type ResolvedRequest,
+  type RgbImage,
 } from './types.ts';
 
 export interface EngineOptions {
@@ -22,6 +25,11 @@ export interface EngineOptions {
   /** `worker` (default) keeps inference off the caller's thread; `in-thread` is for scripts and benchmarks. */
   backend?: 'worker' | 'in-thread' | EngineBackend;
   logger?: EngineLogger;
+}
+
+interface PreparedRequest {
+  resolved: ResolvedRequest;
+  initImage?: RgbImage;
 }
 
 class DiffusionEngine implements Engine {
@@ -36,32 +44,54 @@ class DiffusionEngine implements Engine {
 
   generate(request: GenerateRequest, options: GenerateOptions = {}): Promise<GenerateResult> {
     if (this.closed) return Promise.reject(new EngineError('engine-failed', 'the engine is closed'));
-    let resolved;
+    let prepared: Promise<PreparedRequest>;
     try {
-      resolved = resolveRequest(request, this.info.model);
+      // Requests without an init image are checked at once; an init image is decoded meanwhile.
+      prepared = request.initImage === undefined ? Promise.resolve({ resolved: resolveRequest(request, this.info.model) }) : this.prepareImg2Img(request);
     } catch (error) {
       return Promise.reject(error);
     }
+    prepared.catch(() => undefined);
     const job = this.queueTail.then(async () => {
+      const { resolved, initImage } = await prepared;
       if (options.signal?.aborted) throw new EngineError('cancelled', 'generation cancelled');
       const started = performance.now();
       const output = await this.backend.run({
         request: resolved,
+        initImage,
+        safetyCheck: options.safetyCheck ?? true,
         signal: options.signal,
         previewEvery: options.previewEvery ?? 1,
         onProgress: options.onProgress,
       });
-      const parameters = formatParameters(resolved, this.info.model.name);
-      const images = await Promise.all(output.images.map(async (rgb) => ({ rgb, png: await encodePng(rgb, parameters) })));
+      const parameters = formatParameters(resolved, this.info.model.name, resolved.strength === undefined ? {} : { 'Denoising strength': resolved.strength });
+      const images = await Promise.all(
+        output.images.map(async (rgb, i) => {
+          const nsfw = output.nsfw?.[i];
+          return { rgb, png: await encodePng(rgb, parameters), ...(nsfw !== undefined && { nsfw }) };
+        }),
+      );
       return {
         request: resolved,
         images,
         parameters,
         timings: { totalMs: performance.now() - started, ...output.timings },
+        ...(output.notes && output.notes.length > 0 && { notes: output.notes }),
       } satisfies GenerateResult;
     });
     this.queueTail = job.catch(() => undefined);
     return job;
+  }
+
+  /** Checks an img2img request, decodes its image and fits it to the output size (diffusers' VaeImageProcessor). */
+  private async prepareImg2Img(request: GenerateRequest): Promise<PreparedRequest> {
+    const initImage = request.initImage!;
+    // Model and option errors first: they say more than an image error would.
+    resolveRequest({ ...request, width: undefined, height: undefined }, this.info.model);
+    const decoded = await decodeInitImage(initImage);
+    const size = initImageOutputSize(decoded, request.width, request.height);
+    const resolved = resolveRequest({ ...request, ...size }, this.info.model);
+    return { resolved, initImage: fitInitImage(decoded, resolved.width, resolved.height) };
   }
 
   async close(): Promise<void> {

@@ -12,6 +12,8 @@ export type ResolvedProvider = Exclude<ProviderChoice, 'auto'>;
 /** Limits the engine enforces; callers (CLI, bot) validate against the same figures. */
 export const LIMITS = {
   steps: { min: 1, max: 150 },
+  /** Unconditional DDPM models are trained for, and by default run (DDPMPipeline), 1000 steps. */
+  unconditionalSteps: { min: 1, max: 1000 },
   guidance: { min: 0, max: 30 },
   count: { min: 1, max: 4 },
   seed: { min: 0, max: 0xffffffff },
@@ -24,10 +26,13 @@ export const DEFAULTS = {
   steps: 25,
   guidance: 7.5,
   count: 1,
+  /** img2img's share of the schedule that is run (diffusers' StableDiffusionImg2ImgPipeline default). */
+  strength: 0.8,
 } as const;
 
 /** One generation request. Absent fields take the defaults above or the model's own. */
 export interface GenerateRequest {
+  /** What to draw; must be empty ("") for unconditional models, which draw without one. */
   prompt: string;
   /**
    * The unconditional side of guidance. Absent and "" differ: SDXL models with
@@ -45,6 +50,13 @@ export interface GenerateRequest {
   height?: number;
   /** Images per prompt, 1 … 4, drawn from one seeded generator as diffusers does. */
   count?: number;
+  /**
+   * img2img: the starting image, PNG, JPEG or WebP bytes. Without width and height the output takes
+   * its size, rounded down to multiples of 8. Needs a model with `vae_encoder/`.
+   */
+  initImage?: Uint8Array;
+  /** img2img: how much of the schedule to run over the init image, 0 < strength ≤ 1 (default 0.8). */
+  strength?: number;
 }
 
 /** The request with every default filled in: what was actually run, and what a rerun needs. */
@@ -59,6 +71,8 @@ export interface ResolvedRequest {
   width: number;
   height: number;
   count: number;
+  /** Set for img2img runs only. */
+  strength?: number;
 }
 
 /** Raw 8-bit RGB pixels, row-major, 3 bytes per pixel. */
@@ -86,12 +100,16 @@ export interface GenerateOptions {
   onProgress?: (progress: GenerationProgress) => void;
   /** Compute a preview every N steps (0 = never). Default 1. */
   previewEvery?: number;
+  /** Run the model's safety checker, when it has one (default true). Images are never altered either way. */
+  safetyCheck?: boolean;
 }
 
 export interface GeneratedImage {
   /** PNG bytes with the generation parameters in a `parameters` text chunk (AUTOMATIC1111 format). */
   png: Buffer;
   rgb: RgbImage;
+  /** The safety checker's verdict; undefined when no checker ran. The engine never alters a flagged image. */
+  nsfw?: boolean;
 }
 
 export interface GenerateResult {
@@ -99,7 +117,9 @@ export interface GenerateResult {
   images: GeneratedImage[];
   /** AUTOMATIC1111-style parameters text, as embedded in each PNG. */
   parameters: string;
-  timings: { totalMs: number; encodeMs: number; denoiseMs: number; decodeMs: number; perStepMs: number };
+  timings: { totalMs: number; encodeMs: number; denoiseMs: number; decodeMs: number; perStepMs: number; initImageMs?: number; safetyCheckMs?: number };
+  /** Caveats about this run, e.g. that an older VAE-encoder export makes img2img not seed-exact. */
+  notes?: string[];
 }
 
 /** What a model can do; the CLI and bot offer only these. */

@@ -30,6 +30,13 @@ export interface ModelFolder {
   textEncoder2Path: string;
   unetPath: string;
   vaeDecoderPath: string;
+  /** Optional parts: present when their files are (img2img needs the encoder). */
+  vaeEncoderPath: string;
+  hasVaeEncoder: boolean;
+  safetyCheckerPath: string;
+  featureExtractorConfigPath: string;
+  /** Both safety_checker/model.onnx and feature_extractor/preprocessor_config.json are there. */
+  hasSafetyChecker: boolean;
 }
 
 /** The ONNX files each family cannot run without. */
@@ -137,6 +144,9 @@ export async function readModelFolder(dirInput: string): Promise<ModelFolder> {
     textEncoder2Path: join(dir, 'text_encoder_2', 'model.onnx'),
     unetPath: join(dir, 'unet', 'model.onnx'),
     vaeDecoderPath: join(dir, 'vae_decoder', 'model.onnx'),
+    vaeEncoderPath: join(dir, 'vae_encoder', 'model.onnx'),
+    safetyCheckerPath: join(dir, 'safety_checker', 'model.onnx'),
+    featureExtractorConfigPath: join(dir, 'feature_extractor', 'preprocessor_config.json'),
   };
   const family = detectFamily(indexPath, index as Record<string, unknown>, {
     textEncoder: await exists(join(dir, 'text_encoder')),
@@ -157,5 +167,7 @@ export async function readModelFolder(dirInput: string): Promise<ModelFolder> {
     sampleSize,
     unetConfig,
     ...paths,
+    hasVaeEncoder: family !== 'unconditional' && (await exists(paths.vaeEncoderPath)),
+    hasSafetyChecker: family !== 'unconditional' && (await exists(paths.safetyCheckerPath)) && (await exists(paths.featureExtractorConfigPath)),
   };
 }

@@ -6,13 +6,25 @@ import type { GenerationHooks } from './hooks.ts';
 import type { LatentShape } from './latent-shape.ts';
 import type { LoadedModel } from './loaded-model.ts';
 import { cancelledError, denoise } from './stages/denoise.ts';
+import { imageStart } from './stages/image-start.ts';
 import { noiseStart } from './stages/initial-latents.ts';
 
 export type { GenerationHooks } from './hooks.ts';
 
 export interface GenerationOutput {
   images: RgbImage[];
-  timings: { encodeMs: number; denoiseMs: number; decodeMs: number; perStepMs: number };
+  timings: { encodeMs: number; denoiseMs: number; decodeMs: number; perStepMs: number; initImageMs?: number; safetyCheckMs?: number };
+  /** The safety checker's flag per image, when one ran. */
+  nsfw?: boolean[];
+  notes?: string[];
+}
+
+/** What a run takes besides the request: the prepared init image (img2img) and whether to run the safety checker. */
+export interface GenerationExtras {
+  /** Already at the request's width × height. */
+  initImage?: RgbImage;
+  /** Default true: run the folder's safety checker when it has one. */
+  safetyCheck?: boolean;
 }
 
 /** Scheduler limits (LCM's step cap, configs we don't implement) are the request's problem, not an engine fault. */
@@ -33,7 +45,12 @@ function prepareScheduler(model: LoadedModel, request: ResolvedRequest): Schedul
  * conditioning, draw the seeded start, run the denoising loop, decode. The family supplies the
  * stages that differ; nothing here branches on it.
  */
-export async function generateImages(model: LoadedModel, request: ResolvedRequest, hooks: GenerationHooks): Promise<GenerationOutput> {
+export async function generateImages(
+  model: LoadedModel,
+  request: ResolvedRequest,
+  hooks: GenerationHooks,
+  extras: GenerationExtras = {},
+): Promise<GenerationOutput> {
   const started = performance.now();
   const { pipeline } = model;
   const scale = pipeline.decoder.scale;
@@ -45,7 +62,11 @@ export async function generateImages(model: LoadedModel, request: ResolvedReques
 
   const scheduler = prepareScheduler(model, request);
   const generator = new TorchGenerator(request.seed);
-  const start = noiseStart(scheduler, generator, shape, request.steps);
+  const initStarted = performance.now();
+  const start = extras.initImage
+    ? await imageStart(model, scheduler, generator, shape, request, extras.initImage)
+    : { ...noiseStart(scheduler, generator, shape, request.steps), notes: [] };
+  const initImageMs = extras.initImage ? performance.now() - initStarted : undefined;
 
   const denoiseStarted = performance.now();
   const latents = await denoise({
@@ -67,5 +88,22 @@ export async function generateImages(model: LoadedModel, request: ResolvedReques
   const decodeStarted = performance.now();
   const images = await pipeline.decoder.decode(latents, shape, hooks);
   const decodeMs = performance.now() - decodeStarted;
-  return { images, timings: { encodeMs, denoiseMs, decodeMs, perStepMs: denoiseMs / start.userSteps } };
+
+  const checker = extras.safetyCheck === false ? undefined : model.parts.safetyChecker;
+  const safetyStarted = performance.now();
+  const nsfw = checker ? await checker.check(images) : undefined;
+  const safetyCheckMs = checker ? performance.now() - safetyStarted : undefined;
+  return {
+    images,
+    timings: {
+      encodeMs,
+      denoiseMs,
+      decodeMs,
+      perStepMs: denoiseMs / start.userSteps,
+      ...(initImageMs !== undefined && { initImageMs }),
+      ...(safetyCheckMs !== undefined && { safetyCheckMs }),
+    },
+    nsfw,
+    notes: start.notes,
+  };
 }

@@ -7,6 +7,7 @@ import { planProviders, sessionOptions } from '../providers.ts';
 import type { EngineLogger } from '../logger.ts';
 import { EngineError, type ModelInfo, type ProviderChoice, type ResolvedProvider } from '../types.ts';
 import { familyDefinition, type FamilyDefinition, type FamilyPipeline, type SessionSet } from './families/index.ts';
+import { assembleOptionalParts, optionalPartPaths, type OptionalParts } from './optional-parts.ts';
 
 export type { FloatType, TimestepLayout } from './unet.ts';
 
@@ -16,6 +17,8 @@ export interface LoadedModel {
   provider: ResolvedProvider;
   providerReason: string;
   pipeline: FamilyPipeline;
+  /** The VAE encoder and safety checker, when the folder has them. */
+  parts: OptionalParts;
   release(): Promise<void>;
 }
 
@@ -72,7 +75,7 @@ function predictionTypeOf(folder: ModelFolder): ModelInfo['predictionType'] {
   throw new ModelFileError(`${folder.dir}/scheduler/scheduler_config.json`, `unsupported prediction_type ${JSON.stringify(value)}`);
 }
 
-function describeModel(folder: ModelFolder, definition: FamilyDefinition, pipeline: FamilyPipeline, log: EngineLogger): ModelInfo {
+function describeModel(folder: ModelFolder, definition: FamilyDefinition, pipeline: FamilyPipeline, parts: OptionalParts, log: EngineLogger): ModelInfo {
   let sampleSize = folder.sampleSize;
   if (sampleSize === undefined) {
     sampleSize = definition.defaultSampleSize;
@@ -93,8 +96,8 @@ function describeModel(folder: ModelFolder, definition: FamilyDefinition, pipeli
     precision: pipeline.unet.sample.type,
     capabilities: {
       textToImage: folder.family !== 'unconditional',
-      img2img: false,
-      safetyChecker: pipeline.safetyChecker !== undefined,
+      img2img: parts.initImageEncoder !== undefined,
+      safetyChecker: parts.safetyChecker !== undefined,
       unconditional: folder.family === 'unconditional',
     },
   };
@@ -114,7 +117,7 @@ export async function loadModel(dir: string, providerChoice: ProviderChoice, log
   let chosen = plan.candidates[0]!;
   for (const [index, candidate] of plan.candidates.entries()) {
     try {
-      sessions = await openAll(definition.sessionPaths(folder), candidate.provider);
+      sessions = await openAll([...definition.sessionPaths(folder), ...optionalPartPaths(folder)], candidate.provider);
       chosen = candidate;
       break;
     } catch (error) {
@@ -127,7 +130,8 @@ export async function loadModel(dir: string, providerChoice: ProviderChoice, log
 
   try {
     const pipeline = await definition.assemble({ folder, sessions, log });
-    const info = describeModel(folder, definition, pipeline, log);
+    const parts = await assembleOptionalParts(folder, sessions);
+    const info = describeModel(folder, definition, pipeline, parts, log);
     const opened = sessions;
     return {
       folder,
@@ -135,6 +139,7 @@ export async function loadModel(dir: string, providerChoice: ProviderChoice, log
       provider: chosen.provider,
       providerReason: chosen.reason,
       pipeline,
+      parts,
       release: () => opened.release(),
     };
   } catch (error) {

@@ -7,7 +7,7 @@ const DIFFUSERS_VERSION = '0.32.2';
 /**
  * model_index.json as OnnxStableDiffusionPipeline.save_pretrained writes it for an SD 1.5 export.
  * A partial build (`components`) lists only the ONNX models it wrote; the others are [null, null],
- * diffusers' entry for an absent part (like the safety checker here).
+ * diffusers' entry for an absent part (like the safety checker, unless asked for).
  */
 export function modelIndex(o: TinySdOptions): Record<string, unknown> {
   const onnxModel = (name: ComponentName): [string, string] | [null, null] =>
@@ -21,10 +21,10 @@ export function modelIndex(o: TinySdOptions): Record<string, unknown> {
     tokenizer: ['transformers', 'CLIPTokenizer'],
     unet: onnxModel('unet'),
     vae_decoder: onnxModel('vae_decoder'),
-    vae_encoder: [null, null],
-    safety_checker: [null, null],
-    feature_extractor: [null, null],
-    requires_safety_checker: false,
+    vae_encoder: onnxModel('vae_encoder'),
+    safety_checker: o.safetyChecker ? ['diffusers', 'OnnxRuntimeModel'] : [null, null],
+    feature_extractor: o.safetyChecker ? ['transformers', 'CLIPImageProcessor'] : [null, null],
+    requires_safety_checker: o.safetyChecker,
     // Lets ensureModel tell a folder built by an older builder (different graphs) from a current one.
     _imagine_builder_version: BUILDER_VERSION,
   };
@@ -43,7 +43,7 @@ function sdxlModelIndex(o: TinySdOptions, onnxModel: (name: ComponentName) => [s
     tokenizer_2: ['transformers', 'CLIPTokenizer'],
     unet: onnxModel('unet'),
     vae_decoder: onnxModel('vae_decoder'),
-    vae_encoder: [null, null],
+    vae_encoder: onnxModel('vae_encoder'),
     _imagine_builder_version: BUILDER_VERSION,
   };
 }

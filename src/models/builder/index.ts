@@ -9,6 +9,8 @@ import { buildTextEncoder, textEncoderConfig, textEncoderVocabSize } from './tex
 import { buildTokenizer, secondTokenizerFiles } from './tokenizer-files.ts';
 import { buildUnet, unetConfig } from './unet.ts';
 import { buildVaeDecoder, vaeDecoderConfig } from './vae-decoder.ts';
+import { buildVaeEncoder, vaeEncoderConfig } from './vae-encoder.ts';
+import { buildSafetyChecker, safetyPreprocessorConfig } from './safety-checker.ts';
 
 export {
   BuildOptionsError,
@@ -48,6 +50,7 @@ export type {
 // The engine's float16 conversion, under the names this module has always exported.
 export { halfToFloat32 as float16BitsToFloat32, float32ToHalf as float32ToFloat16Bits } from '../../engine/model/float16.ts';
 export { EXTERNAL_DATA_THRESHOLD_BYTES } from './onnx-writer.ts';
+export { buildDdpmModel, TINY_DDPM_DEFAULTS, type TinyDdpmOptions } from './ddpm.ts';
 
 export interface ComponentReport extends WrittenModel {
   seconds: number;
@@ -77,7 +80,8 @@ function useExternalData(o: TinySdOptions, name: ComponentName, graph: BuiltGrap
 /**
  * Writes a random-weight Stable Diffusion (or SDXL) model folder in the diffusers / optimum ONNX
  * layout (model_index.json, scheduler/, tokenizer/, text_encoder/, unet/, vae_decoder/; SDXL adds
- * tokenizer_2/ and text_encoder_2/). The folder
+ * tokenizer_2/ and text_encoder_2/; vae_encoder/ by default, and with `safetyChecker` safety_checker/ and
+ * feature_extractor/). The folder
  * appears only once complete, replacing any previous one. Same options, same bytes.
  */
 export async function buildModel(outDir: string, options: BuildModelOptions = {}): Promise<BuildReport> {
@@ -105,6 +109,7 @@ export async function buildModel(outDir: string, options: BuildModelOptions = {}
       },
       unet: { graph: () => buildUnet(o), config: () => unetConfig(o) },
       vae_decoder: { graph: () => buildVaeDecoder(o), config: () => vaeDecoderConfig(o) },
+      vae_encoder: { graph: () => buildVaeEncoder(o), config: () => vaeEncoderConfig(o) },
     };
     for (const name of o.components) {
       const t0 = performance.now();
@@ -116,6 +121,11 @@ export async function buildModel(outDir: string, options: BuildModelOptions = {}
       });
       await writeText(dir, join(name, 'config.json'), jsonFile(parts[name].config()));
       components[name] = { ...written, seconds: (performance.now() - t0) / 1000 };
+    }
+    if (o.safetyChecker) {
+      await mkdir(join(dir, 'safety_checker'), { recursive: true });
+      await writeOnnxModel(buildSafetyChecker(o.safetyThreshold), join(dir, 'safety_checker', 'model.onnx'), { seed: o.seed, externalData: false });
+      await writeText(dir, join('feature_extractor', 'preprocessor_config.json'), jsonFile(safetyPreprocessorConfig()));
     }
     return { outDir, options: o, tokenizerVocabSize: tokenizer.vocab.length, components, seconds: (performance.now() - started) / 1000 };
   });

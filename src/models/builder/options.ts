@@ -24,7 +24,7 @@ export type TimestepShape = (typeof TIMESTEP_SHAPES)[number];
 export const PREDICTION_TYPES = ['epsilon', 'v_prediction'] as const;
 export type PredictionType = (typeof PREDICTION_TYPES)[number];
 
-export const COMPONENT_NAMES = ['text_encoder', 'text_encoder_2', 'unet', 'vae_decoder'] as const;
+export const COMPONENT_NAMES = ['text_encoder', 'text_encoder_2', 'unet', 'vae_decoder', 'vae_encoder'] as const;
 export type ComponentName = (typeof COMPONENT_NAMES)[number];
 
 /** `auto`: external data only for models whose weights would not fit comfortably in one protobuf. */
@@ -91,6 +91,10 @@ export interface TinySdOptions {
   externalData: ExternalDataMode;
   /** Which ONNX models to write; the JSON and tokenizer files are always written. */
   components: ComponentName[];
+  /** Also write safety_checker/ and feature_extractor/ (a stand-in checker, see safety-checker.ts). */
+  safetyChecker: boolean;
+  /** The stand-in checker flags an image whose mean CLIP-normalised pixel exceeds this (white ≈ 2, black ≈ -1.7). */
+  safetyThreshold: number;
   tokenizer: TokenizerOptions;
   textEncoder: TextEncoderOptions;
   /** SDXL's second text encoder (text_encoder_2); unused for the sd family. */
@@ -166,6 +170,8 @@ export function resolveOptions(input: BuildModelOptions = {}): TinySdOptions {
 
   check(Number.isInteger(o.seed) && o.seed >= 0 && o.seed <= 0xffffffff, `seed must be an integer from 0 to 4294967295; got ${o.seed}`);
   check(typeof o.float16 === 'boolean', 'float16 must be true or false');
+  check(typeof o.safetyChecker === 'boolean', 'safetyChecker must be true or false');
+  check(Number.isFinite(o.safetyThreshold), `safety threshold must be a number; got ${JSON.stringify(o.safetyThreshold)}`);
   oneOf(o.inputIdsDtype, INPUT_IDS_DTYPES, 'input_ids dtype');
   oneOf(o.timestepDtype, TIMESTEP_DTYPES, 'timestep dtype');
   oneOf(o.timestepShape, TIMESTEP_SHAPES, 'timestep shape');

@@ -2,7 +2,7 @@ import type { ComponentName, TextEncoderOptions, TinySdOptions, UnetOptions } fr
 
 /** The builder's presets: SD 1.5 and SDXL layouts, at toy width for tests and at full size for GPU benchmarks. */
 
-const SD_COMPONENTS: ComponentName[] = ['text_encoder', 'unet', 'vae_decoder'];
+const SD_COMPONENTS: ComponentName[] = ['text_encoder', 'unet', 'vae_decoder', 'vae_encoder'];
 
 const SD_UNET_EXTRAS: Pick<UnetOptions, 'transformerLayers' | 'attentionHeadDim' | 'addedTimeEmbedDim' | 'timeCondProjDim'> = {
   transformerLayers: [1, 1, 1, 1],
@@ -34,6 +34,8 @@ const COMMON = {
   schedulerClass: 'PNDMScheduler',
   externalData: 'auto',
   components: SD_COMPONENTS,
+  safetyChecker: false,
+  safetyThreshold: 1.5,
   tokenizer: { merges: 1000 },
 } as const;
 

@@ -85,7 +85,7 @@ function transformer(c: Ctx, name: string, x: string, channels: number, depth: n
  * f_i = 10000^(-i/half). Computed in float32 whatever the model's type: at t near 1000 the
  * arguments need more precision than float16 has.
  */
-function timestepEmbedding(g: GraphBuilder, timestep: string, channels: number, floatType: FloatType, hint = 'time_proj'): string {
+export function timestepEmbedding(g: GraphBuilder, timestep: string, channels: number, floatType: FloatType, hint = 'time_proj'): string {
   const half = channels / 2;
   const freqs = Array.from({ length: half }, (_, i) => Math.exp((-Math.log(10000) * i) / half));
   const t = g.op('Cast', [timestep], { to: { i: DataType.float32 } }, `${hint}/Cast`);
