@@ -2,7 +2,7 @@ import type * as ort from 'onnxruntime-node';
 import { readModelFolder, type ModelFolder } from '../model/model-folder.ts';
 import { fixedDim, openSession, requireTensor, type TensorMetadata } from '../model/onnx-session.ts';
 import { ModelFileError } from '../model/files.ts';
-import { planProviders, sessionOptions } from '../providers.ts';
+import { DEFAULT_SESSION_SETTINGS, planProviders, sessionOptions, type SessionSettings } from '../providers.ts';
 import { loadClipTokenizer, type PromptTokenizer } from '../tokenizer/clip-tokenizer.ts';
 import type { EngineLogger } from '../logger.ts';
 import { EngineError, type ModelInfo, type ProviderChoice, type ResolvedProvider } from '../types.ts';
@@ -62,12 +62,12 @@ function providerFailure(provider: ResolvedProvider, error: unknown): EngineErro
   return undefined;
 }
 
-async function openAll(folder: ModelFolder, provider: ResolvedProvider) {
-  const options = sessionOptions(provider);
+async function openAll(folder: ModelFolder, provider: ResolvedProvider, settings: SessionSettings, log: EngineLogger) {
+  const options = sessionOptions(provider, settings);
   const sessions: ort.InferenceSession[] = [];
   try {
     for (const path of [folder.textEncoderPath, folder.unetPath, folder.vaeDecoderPath]) {
-      sessions.push(await openSession(path, options));
+      sessions.push(await openSession(path, options, log));
     }
   } catch (error) {
     await Promise.all(sessions.map((s) => s.release()));
@@ -81,7 +81,12 @@ async function openAll(folder: ModelFolder, provider: ResolvedProvider) {
  * Opens the three sessions once, on the first provider of the plan that can load them, and reads
  * every input's name, dtype and layout from the session metadata rather than assuming SD 1.5's.
  */
-export async function loadModel(dir: string, providerChoice: ProviderChoice, log: EngineLogger): Promise<LoadedModel> {
+export async function loadModel(
+  dir: string,
+  providerChoice: ProviderChoice,
+  log: EngineLogger,
+  settings: SessionSettings = DEFAULT_SESSION_SETTINGS,
+): Promise<LoadedModel> {
   const folder = await readModelFolder(dir);
   const tokenizer = await loadClipTokenizer(folder.tokenizerDir);
   const plan = planProviders(providerChoice);
@@ -90,7 +95,7 @@ export async function loadModel(dir: string, providerChoice: ProviderChoice, log
   let chosen = plan.candidates[0]!;
   for (const [index, candidate] of plan.candidates.entries()) {
     try {
-      sessions = await openAll(folder, candidate.provider);
+      sessions = await openAll(folder, candidate.provider, settings, log);
       chosen = candidate;
       break;
     } catch (error) {
