@@ -1,11 +1,18 @@
+import { basename, resolve } from 'node:path';
 import type { EngineBackend } from './backends/backend.ts';
 import { InThreadBackend } from './backends/in-thread.ts';
 import { WorkerThreadBackend } from './backends/worker-thread.ts';
+import { ModelCatalog, DEFAULT_NATIVE_SIZE, type CatalogModel } from './catalog/model-catalog.ts';
+import { describeModelFolder, findModelFolders, type CatalogEntry } from './catalog/model-entry.ts';
 import { silentLogger, type EngineLogger } from './logger.ts';
+import { resolveMemoryBudget } from './memory/budget.ts';
+import type { JobShape } from './memory/estimate.ts';
 import { formatParameters } from './output/parameters.ts';
 import { encodePng } from './output/png.ts';
+import { DEFAULT_SESSION_SETTINGS, type SessionSettings } from './providers.ts';
 import { resolveRequest } from './request.ts';
 import {
+  DEFAULTS,
   EngineError,
   type Engine,
   type EngineInfo,
@@ -13,45 +20,91 @@ import {
   type GenerateRequest,
   type GenerateResult,
   type ProviderChoice,
+  type ResolvedRequest,
 } from './types.ts';
 
 export interface EngineOptions {
-  /** A model folder in the diffusers ONNX layout. */
-  modelDir: string;
+  /** One model folder in the diffusers ONNX layout. */
+  modelDir?: string;
+  /**
+   * Several models: a folder of model folders (each subfolder holding a model_index.json), or a
+   * list of model folders. Each loads on first use; see `memoryBudgetMb`.
+   */
+  modelsDir?: string;
+  modelDirs?: readonly string[];
+  /** The model a request that names none runs on (a folder name); default `modelDir`, else the first listed. */
+  defaultModel?: string;
   provider?: ProviderChoice;
-  /** `worker` (default) keeps inference off the caller's thread; `in-thread` is for scripts and benchmarks. */
+  /** `worker` (default) keeps inference off the caller's thread; `in-thread` is for scripts and benchmarks. A backend object serves `modelDir` only. */
   backend?: 'worker' | 'in-thread' | EngineBackend;
   logger?: EngineLogger;
+  /**
+   * Memory for loaded models plus one job, in MB: requests estimated above it are refused with the
+   * largest size that fits, and least recently used models are unloaded to stay within it.
+   * Default $IMAGINE_MEMORY_BUDGET_MB, else 75% of the machine's memory.
+   */
+  memoryBudgetMb?: number;
+  /** ONNX Runtime memory and thread settings (see SessionSettings). */
+  session?: Partial<SessionSettings>;
 }
 
-class DiffusionEngine implements Engine {
+/** An engine serving one or more models; `listModels` reads their folders, it opens no session. */
+export interface CatalogEngine extends Engine {
+  listModels(): CatalogModel[];
+}
+
+function jobShape(request: GenerateRequest | ResolvedRequest, nativeSize: number): JobShape {
+  const pick = (value: unknown, fallback: number): number => (typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : fallback);
+  return {
+    width: pick(request.width, nativeSize),
+    height: pick(request.height, nativeSize),
+    count: pick(request.count, DEFAULTS.count),
+    guidance: typeof request.guidance === 'number' ? request.guidance : DEFAULTS.guidance,
+  };
+}
+
+class DiffusionEngine implements CatalogEngine {
   /** Jobs run one after another; this is the tail of that chain. */
   private queueTail: Promise<unknown> = Promise.resolve();
   private closed = false;
 
   constructor(
     readonly info: EngineInfo,
-    private readonly backend: EngineBackend,
+    private readonly catalog: ModelCatalog,
+    private readonly defaultModel: string,
   ) {}
+
+  listModels(): CatalogModel[] {
+    return this.catalog.list();
+  }
 
   generate(request: GenerateRequest, options: GenerateOptions = {}): Promise<GenerateResult> {
     if (this.closed) return Promise.reject(new EngineError('engine-failed', 'the engine is closed'));
-    let resolved;
+    const name = options.model ?? request.model ?? this.defaultModel;
+    let early: ResolvedRequest | undefined;
     try {
-      resolved = resolveRequest(request, this.info.model);
+      const entry = this.catalog.entry(name);
+      const loaded = this.catalog.loadedInfo(name);
+      // A loaded model's request is checked now, so a bad one never waits behind other jobs.
+      if (loaded) early = resolveRequest(request, loaded.model);
+      this.catalog.checkFits(name, jobShape(early ?? request, entry.nativeSize ?? DEFAULT_NATIVE_SIZE));
     } catch (error) {
       return Promise.reject(error);
     }
     const job = this.queueTail.then(async () => {
       if (options.signal?.aborted) throw new EngineError('cancelled', 'generation cancelled');
       const started = performance.now();
-      const output = await this.backend.run({
+      const nativeSize = this.catalog.entry(name).nativeSize ?? DEFAULT_NATIVE_SIZE;
+      const { backend, info } = await this.catalog.acquire(name, jobShape(early ?? request, nativeSize));
+      const resolved = early ?? resolveRequest(request, info.model);
+      if (options.signal?.aborted) throw new EngineError('cancelled', 'generation cancelled');
+      const output = await backend.run({
         request: resolved,
         signal: options.signal,
         previewEvery: options.previewEvery ?? 1,
         onProgress: options.onProgress,
       });
-      const parameters = formatParameters(resolved, this.info.model.name);
+      const parameters = formatParameters(resolved, info.model.name);
       const images = await Promise.all(output.images.map(async (rgb) => ({ rgb, png: await encodePng(rgb, parameters) })));
       return {
         request: resolved,
@@ -68,25 +121,47 @@ class DiffusionEngine implements Engine {
     if (this.closed) return;
     this.closed = true;
     await this.queueTail;
-    await this.backend.close();
+    await this.catalog.close();
   }
 }
 
-/** Loads a model (sessions are created here, once) and returns an engine that serves requests. */
-export async function createEngine(options: EngineOptions): Promise<Engine> {
+async function modelFolders(options: EngineOptions): Promise<string[]> {
+  const dirs = [...(options.modelDir !== undefined ? [options.modelDir] : []), ...(options.modelDirs ?? [])];
+  if (options.modelsDir !== undefined) dirs.push(...(await findModelFolders(options.modelsDir)));
+  const unique = [...new Map(dirs.map((dir) => [resolve(dir), dir])).keys()];
+  if (unique.length === 0) {
+    throw new EngineError('model-invalid', options.modelsDir !== undefined ? `${resolve(options.modelsDir)}: no model folders (none holds a model_index.json)` : 'no model given: pass modelDir, modelDirs or modelsDir');
+  }
+  return unique;
+}
+
+/**
+ * Opens an engine over one model (`modelDir`) or several (`modelsDir` / `modelDirs`). The default
+ * model is loaded here, so a broken one fails at start; the others load on first use.
+ */
+export async function createEngine(options: EngineOptions): Promise<CatalogEngine> {
   const logger = options.logger ?? silentLogger;
-  const backendOptions = { modelDir: options.modelDir, provider: options.provider ?? 'auto', logger };
-  const backend =
-    typeof options.backend === 'object'
-      ? options.backend
-      : options.backend === 'in-thread'
-        ? new InThreadBackend(backendOptions)
-        : new WorkerThreadBackend(backendOptions);
+  const provider = options.provider ?? 'auto';
+  const session: SessionSettings = { ...DEFAULT_SESSION_SETTINGS, ...options.session };
+  const budgetBytes = resolveMemoryBudget(options.memoryBudgetMb);
+  const dirs = await modelFolders(options);
+  if (typeof options.backend === 'object' && dirs.length !== 1) {
+    throw new EngineError('engine-failed', 'a backend object serves one model: pass modelDir alone');
+  }
+  const entries: CatalogEntry[] = [];
+  for (const dir of dirs) entries.push(await describeModelFolder(dir));
+  const makeBackend = (entry: CatalogEntry): EngineBackend => {
+    if (typeof options.backend === 'object') return options.backend;
+    const backendOptions = { modelDir: entry.path, provider, logger: logger, session };
+    return options.backend === 'in-thread' ? new InThreadBackend(backendOptions) : new WorkerThreadBackend(backendOptions);
+  };
+  const catalog = new ModelCatalog(entries, makeBackend, budgetBytes, logger);
+  const defaultModel = options.defaultModel ?? basename(resolve(options.modelDir ?? dirs[0]!));
   try {
-    const loaded = await backend.load();
-    return new DiffusionEngine({ model: loaded.model, provider: loaded.provider, providerReason: loaded.providerReason }, backend);
+    const loaded = await catalog.preload(defaultModel);
+    return new DiffusionEngine({ model: loaded.model, provider: loaded.provider, providerReason: loaded.providerReason }, catalog, defaultModel);
   } catch (error) {
-    await backend.close().catch(() => undefined);
+    await catalog.close().catch(() => undefined);
     throw error;
   }
 }

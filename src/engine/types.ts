@@ -38,6 +38,8 @@ export interface GenerateRequest {
   height?: number;
   /** Images per prompt, 1 … 4, drawn from one seeded generator as diffusers does. */
   count?: number;
+  /** Which of the engine's models (folder name); default: the engine's default model. */
+  model?: string;
 }
 
 /** The request with every default filled in: what was actually run, and what a rerun needs. */
@@ -74,6 +76,8 @@ export interface GenerateOptions {
   onProgress?: (progress: GenerationProgress) => void;
   /** Compute a preview every N steps (0 = never). Default 1. */
   previewEvery?: number;
+  /** Which of the engine's models to run (folder name); overrides `request.model`. */
+  model?: string;
 }
 
 export interface GeneratedImage {
