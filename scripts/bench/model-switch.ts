@@ -48,7 +48,7 @@ export async function measureModelSwitch(provider: ProviderChoice, switches = 5)
 
 export function printModelSwitch(figures: SwitchFigures, row: (label: string, value: string) => void): void {
   row(
-    `model switch (unload one tiny model, load another; median of ${figures.switches})`,
+    `model switch, tiny models (unload + load, median of ${figures.switches})`,
     `${(figures.switchJobMs - figures.loadedJobMs).toFixed(0)} ms (job ${figures.switchJobMs.toFixed(0)} ms vs ${figures.loadedJobMs.toFixed(0)} ms loaded)`,
   );
 }

@@ -57,7 +57,9 @@ export interface SessionSettings {
   interOpThreads: number;
   /**
    * ONNX Runtime's CPU arena keeps every buffer it ever grew to and never hands it back: after a
-   * 512² SD 1.5 job it held ~10 GB. Off by default, so memory returns to the system after each run.
+   * 512² SD 1.5 job it held its whole peak (5.5–7.7 GB, 10 GB in the issue's run). Off by default,
+   * so memory returns to the system after each run and a loaded model costs only its weights,
+   * which is what the memory budget counts. It costs about 1.2–1.3× per step on a busy CPU.
    */
   cpuMemArena: boolean;
   /** Pre-plans one block for all intermediate tensors of a fixed shape; it is allocated on top of the arena. */
