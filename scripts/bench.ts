@@ -6,7 +6,11 @@
  *   - whole-image time at 512×512 on the default tiny model
  *   - the caller's event-loop stalls while generating (worker vs in-thread)
  *   - img2img encode cost and the safety checker's cost, each as a fraction of its job
- * Usage: npm run bench [-- --model DIR --provider cpu|cuda|webgpu --steps N --size PX]
+ *   - model switch (unload + load) time behind one engine (scripts/bench/model-switch.ts)
+ *   - the full-size SD 1.5 UNet at 512² before and after the memory settings and saved optimised
+ *     graph: load time, s/step, peak and held RSS (scripts/bench/full-unet.ts; builds it once under
+ *     the temp folder, 3.45 GB; --full-unet DIR to use another copy, --no-full-unet to skip)
+ * Usage: npm run bench [-- --model DIR --provider cpu|cuda|webgpu --steps N --size PX --full-unet DIR | --no-full-unet]
  */
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -19,14 +23,18 @@ import type { ResolvedProvider } from '../src/engine/types.ts';
 import { ensureDefaultModel } from '../src/models/default-model.ts';
 import { integerOption } from '../src/cli/cli-errors.ts';
 import { benchImageParts } from './bench-image-parts.ts';
+import { ensureFullUnet, measureFullUnet, printFullUnet } from './bench/full-unet.ts';
+import { measureModelSwitch, printModelSwitch } from './bench/model-switch.ts';
 
 const options = new Command('bench')
   .option('--model <dir>', 'model folder (default: models/tiny-sd)')
   .option('--provider <name>', 'cpu, cuda or webgpu', 'cpu')
   .option('--steps <n>', 'steps per timed generation', integerOption('--steps'), 20)
   .option('--size <px>', 'image size for the step timings', integerOption('--size'), 512)
+  .option('--full-unet <dir>', 'folder of the full-size SD 1.5 UNet (default: built once under the temp folder)')
+  .option('--no-full-unet', 'skip the full-size UNet figures (a few minutes of CPU, 7 GB of memory)')
   .parse()
-  .opts<{ model?: string; provider: ResolvedProvider; steps: number; size: number }>();
+  .opts<{ model?: string; provider: ResolvedProvider; steps: number; size: number; fullUnet: string | boolean }>();
 
 const modelDir = options.model ?? (await ensureDefaultModel());
 const size = options.size;
@@ -138,3 +146,8 @@ row(
   `${parts.initImageMs.toFixed(0)} ms = ${((parts.initImageMs / parts.img2imgJobMs) * 100).toFixed(1)}% of the img2img job (${(parts.img2imgJobMs / 1000).toFixed(2)} s)`,
 );
 row('safety checker (CLIP preprocessing + checker run), 1 image', `${parts.safetyCheckMs.toFixed(0)} ms = ${((parts.safetyCheckMs / parts.jobMs) * 100).toFixed(1)}% of the job (${(parts.jobMs / 1000).toFixed(2)} s)`);
+printModelSwitch(await measureModelSwitch(options.provider), row);
+if (options.fullUnet !== false) {
+  const unetPath = await ensureFullUnet(typeof options.fullUnet === 'string' ? options.fullUnet : undefined);
+  printFullUnet(await measureFullUnet(unetPath), row);
+}

@@ -1,12 +1,19 @@
+import { basename, resolve } from 'node:path';
 import type { EngineBackend } from './backends/backend.ts';
 import { InThreadBackend } from './backends/in-thread.ts';
 import { WorkerThreadBackend } from './backends/worker-thread.ts';
+import { ModelCatalog, DEFAULT_NATIVE_SIZE, type CatalogModel } from './catalog/model-catalog.ts';
+import { describeModelFolder, findModelFolders, type CatalogEntry } from './catalog/model-entry.ts';
 import { silentLogger, type EngineLogger } from './logger.ts';
+import { resolveMemoryBudget } from './memory/budget.ts';
+import type { JobShape } from './memory/estimate.ts';
 import { formatParameters } from './output/parameters.ts';
 import { encodePng } from './output/png.ts';
 import { decodeInitImage, fitInitImage, initImageOutputSize } from './image/init-image.ts';
+import { DEFAULT_SESSION_SETTINGS, type SessionSettings } from './providers.ts';
 import { resolveRequest } from './request.ts';
 import {
+  DEFAULTS,
   EngineError,
   type Engine,
   type EngineInfo,
@@ -15,48 +22,95 @@ import {
   type GenerateResult,
   type ProviderChoice,
   type ResolvedRequest,
+  type ModelInfo,
   type RgbImage,
 } from './types.ts';
 
 export interface EngineOptions {
-  /** A model folder in the diffusers ONNX layout. */
-  modelDir: string;
+  /** One model folder in the diffusers ONNX layout. */
+  modelDir?: string;
+  /**
+   * Several models: a folder of model folders (each subfolder holding a model_index.json), or a
+   * list of model folders. Each loads on first use; see `memoryBudgetMb`.
+   */
+  modelsDir?: string;
+  modelDirs?: readonly string[];
+  /** The model a request that names none runs on (a folder name); default `modelDir`, else the first listed. */
+  defaultModel?: string;
   provider?: ProviderChoice;
-  /** `worker` (default) keeps inference off the caller's thread; `in-thread` is for scripts and benchmarks. */
+  /** `worker` (default) keeps inference off the caller's thread; `in-thread` is for scripts and benchmarks. A backend object serves `modelDir` only. */
   backend?: 'worker' | 'in-thread' | EngineBackend;
   logger?: EngineLogger;
+  /**
+   * Memory for loaded models plus one job, in MB: requests estimated above it are refused with the
+   * largest size that fits, and least recently used models are unloaded to stay within it.
+   * Default $IMAGINE_MEMORY_BUDGET_MB, else 75% of the machine's memory.
+   */
+  memoryBudgetMb?: number;
+  /** ONNX Runtime memory and thread settings (see SessionSettings). */
+  session?: Partial<SessionSettings>;
 }
 
+/** An engine serving one or more models; `listModels` reads their folders, it opens no session. */
+export interface CatalogEngine extends Engine {
+  listModels(): CatalogModel[];
+}
+
+function jobShape(request: GenerateRequest | ResolvedRequest, nativeSize: number): JobShape {
+  const pick = (value: unknown, fallback: number): number => (typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : fallback);
+  return {
+    width: pick(request.width, nativeSize),
+    height: pick(request.height, nativeSize),
+    count: pick(request.count, DEFAULTS.count),
+    guidance: typeof request.guidance === 'number' ? request.guidance : DEFAULTS.guidance,
+  };
+}
+
+/**
+ * A request made ready before it queues: resolved at once when its model is loaded, else when the
+ * job starts; an init image is decoded early so a bad one is refused without waiting.
+ */
 interface PreparedRequest {
-  resolved: ResolvedRequest;
+  request: GenerateRequest;
+  resolved?: ResolvedRequest;
   initImage?: RgbImage;
 }
 
-class DiffusionEngine implements Engine {
+class DiffusionEngine implements CatalogEngine {
   /** Jobs run one after another; this is the tail of that chain. */
   private queueTail: Promise<unknown> = Promise.resolve();
   private closed = false;
 
   constructor(
     readonly info: EngineInfo,
-    private readonly backend: EngineBackend,
+    private readonly catalog: ModelCatalog,
+    private readonly defaultModel: string,
   ) {}
+
+  listModels(): CatalogModel[] {
+    return this.catalog.list();
+  }
 
   generate(request: GenerateRequest, options: GenerateOptions = {}): Promise<GenerateResult> {
     if (this.closed) return Promise.reject(new EngineError('engine-failed', 'the engine is closed'));
+    const name = options.model ?? request.model ?? this.defaultModel;
     let prepared: Promise<PreparedRequest>;
     try {
-      // Requests without an init image are checked at once; an init image is decoded meanwhile.
-      prepared = request.initImage === undefined ? Promise.resolve({ resolved: resolveRequest(request, this.info.model) }) : this.prepareImg2Img(request);
+      const loaded = this.catalog.loadedInfo(name)?.model;
+      prepared = request.initImage === undefined ? Promise.resolve(this.prepareTextToImage(name, request, loaded)) : this.prepareImg2Img(name, request, loaded);
     } catch (error) {
       return Promise.reject(error);
     }
     prepared.catch(() => undefined);
     const job = this.queueTail.then(async () => {
-      const { resolved, initImage } = await prepared;
+      const ready = await prepared;
       if (options.signal?.aborted) throw new EngineError('cancelled', 'generation cancelled');
       const started = performance.now();
-      const output = await this.backend.run({
+      const { backend, info } = await this.catalog.acquire(name, this.shapeOf(name, ready.resolved ?? ready.request));
+      const resolved = ready.resolved ?? resolveRequest(ready.request, info.model);
+      const initImage = ready.initImage && fitInitImage(ready.initImage, resolved.width, resolved.height);
+      if (options.signal?.aborted) throw new EngineError('cancelled', 'generation cancelled');
+      const output = await backend.run({
         request: resolved,
         initImage,
         safetyCheck: options.safetyCheck ?? true,
@@ -64,7 +118,7 @@ class DiffusionEngine implements Engine {
         previewEvery: options.previewEvery ?? 1,
         onProgress: options.onProgress,
       });
-      const parameters = formatParameters(resolved, this.info.model.name, resolved.strength === undefined ? {} : { 'Denoising strength': resolved.strength });
+      const parameters = formatParameters(resolved, info.model.name, resolved.strength === undefined ? {} : { 'Denoising strength': resolved.strength });
       const images = await Promise.all(
         output.images.map(async (rgb, i) => {
           const nsfw = output.nsfw?.[i];
@@ -83,40 +137,72 @@ class DiffusionEngine implements Engine {
     return job;
   }
 
-  /** Checks an img2img request, decodes its image and fits it to the output size (diffusers' VaeImageProcessor). */
-  private async prepareImg2Img(request: GenerateRequest): Promise<PreparedRequest> {
-    const initImage = request.initImage!;
+  private shapeOf(name: string, request: GenerateRequest | ResolvedRequest): JobShape {
+    return jobShape(request, this.catalog.entry(name).nativeSize ?? DEFAULT_NATIVE_SIZE);
+  }
+
+  /** A loaded model's request is checked now, so a bad one never waits behind other jobs. */
+  private prepareTextToImage(name: string, request: GenerateRequest, model: ModelInfo | undefined): PreparedRequest {
+    const resolved = model && resolveRequest(request, model);
+    this.catalog.checkFits(name, this.shapeOf(name, resolved ?? request));
+    return { request, ...(resolved && { resolved }) };
+  }
+
+  /** Decodes an img2img request's image and takes its size (diffusers' VaeImageProcessor) when none is asked. */
+  private async prepareImg2Img(name: string, request: GenerateRequest, model: ModelInfo | undefined): Promise<PreparedRequest> {
+    this.catalog.entry(name);
     // Model and option errors first: they say more than an image error would.
-    resolveRequest({ ...request, width: undefined, height: undefined }, this.info.model);
-    const decoded = await decodeInitImage(initImage);
-    const size = initImageOutputSize(decoded, request.width, request.height);
-    const resolved = resolveRequest({ ...request, ...size }, this.info.model);
-    return { resolved, initImage: fitInitImage(decoded, resolved.width, resolved.height) };
+    if (model) resolveRequest({ ...request, width: undefined, height: undefined }, model);
+    const initImage = await decodeInitImage(request.initImage!);
+    const sized = { ...request, ...initImageOutputSize(initImage, request.width, request.height) };
+    return { ...this.prepareTextToImage(name, sized, model), initImage };
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.queueTail;
-    await this.backend.close();
+    await this.catalog.close();
   }
 }
 
-/** Loads a model (sessions are created here, once) and returns an engine that serves requests. */
-export async function createEngine(options: EngineOptions): Promise<Engine> {
+async function modelFolders(options: EngineOptions): Promise<string[]> {
+  const dirs = [...(options.modelDir !== undefined ? [options.modelDir] : []), ...(options.modelDirs ?? [])];
+  if (options.modelsDir !== undefined) dirs.push(...(await findModelFolders(options.modelsDir)));
+  const unique = [...new Map(dirs.map((dir) => [resolve(dir), dir])).keys()];
+  if (unique.length === 0) {
+    throw new EngineError('model-invalid', options.modelsDir !== undefined ? `${resolve(options.modelsDir)}: no model folders (none holds a model_index.json)` : 'no model given: pass modelDir, modelDirs or modelsDir');
+  }
+  return unique;
+}
+
+/**
+ * Opens an engine over one model (`modelDir`) or several (`modelsDir` / `modelDirs`). The default
+ * model is loaded here, so a broken one fails at start; the others load on first use.
+ */
+export async function createEngine(options: EngineOptions): Promise<CatalogEngine> {
   const logger = options.logger ?? silentLogger;
-  const backendOptions = { modelDir: options.modelDir, provider: options.provider ?? 'auto', logger };
-  const backend =
-    typeof options.backend === 'object'
-      ? options.backend
-      : options.backend === 'in-thread'
-        ? new InThreadBackend(backendOptions)
-        : new WorkerThreadBackend(backendOptions);
+  const provider = options.provider ?? 'auto';
+  const session: SessionSettings = { ...DEFAULT_SESSION_SETTINGS, ...options.session };
+  const budgetBytes = resolveMemoryBudget(options.memoryBudgetMb);
+  const dirs = await modelFolders(options);
+  if (typeof options.backend === 'object' && dirs.length !== 1) {
+    throw new EngineError('engine-failed', 'a backend object serves one model: pass modelDir alone');
+  }
+  const entries: CatalogEntry[] = [];
+  for (const dir of dirs) entries.push(await describeModelFolder(dir));
+  const makeBackend = (entry: CatalogEntry): EngineBackend => {
+    if (typeof options.backend === 'object') return options.backend;
+    const backendOptions = { modelDir: entry.path, provider, logger: logger, session };
+    return options.backend === 'in-thread' ? new InThreadBackend(backendOptions) : new WorkerThreadBackend(backendOptions);
+  };
+  const catalog = new ModelCatalog(entries, makeBackend, budgetBytes, logger);
+  const defaultModel = options.defaultModel ?? basename(resolve(options.modelDir ?? dirs[0]!));
   try {
-    const loaded = await backend.load();
-    return new DiffusionEngine({ model: loaded.model, provider: loaded.provider, providerReason: loaded.providerReason }, backend);
+    const loaded = await catalog.preload(defaultModel);
+    return new DiffusionEngine({ model: loaded.model, provider: loaded.provider, providerReason: loaded.providerReason }, catalog, defaultModel);
   } catch (error) {
-    await backend.close().catch(() => undefined);
+    await catalog.close().catch(() => undefined);
     throw error;
   }
 }

@@ -6,7 +6,12 @@
  *   const result = await engine.generate({ prompt: 'a lighthouse at dusk', steps: 25 }, { onProgress });
  *   await writeFile('out.png', result.images[0].png);
  */
-export { createEngine, type EngineOptions } from './engine.ts';
+export { createEngine, type CatalogEngine, type EngineOptions } from './engine.ts';
+export type { CatalogModel } from './catalog/model-catalog.ts';
+export { describeModelFolder, findModelFolders, type CatalogEntry } from './catalog/model-entry.ts';
+export { MEMORY_BUDGET_ENV, resolveMemoryBudget } from './memory/budget.ts';
+export { largestFittingSize, peakBytes, type JobShape, type MemoryProfile } from './memory/estimate.ts';
+export { DEFAULT_SESSION_SETTINGS, type SessionSettings } from './providers.ts';
 export { EnginePool } from './engine-pool.ts';
 export type { EngineBackend, BackendJob, LoadedBackendInfo } from './backends/backend.ts';
 export { InThreadBackend } from './backends/in-thread.ts';

@@ -46,8 +46,60 @@ export function planProviders(choice: ProviderChoice): ProviderPlan {
   }
 }
 
-export function sessionOptions(provider: ResolvedProvider): ort.InferenceSession.SessionOptions {
+/**
+ * How ONNX Runtime sessions use memory and threads. The defaults trade a little speed for memory
+ * that goes back to the system after each job; see README "Memory".
+ */
+export interface SessionSettings {
+  /** Threads inside one operator (0: ONNX Runtime's choice, one per physical core). */
+  intraOpThreads: number;
+  /** Threads across operators, used only with `parallel` execution (0: ONNX Runtime's choice). */
+  interOpThreads: number;
+  /**
+   * ONNX Runtime's CPU arena keeps every buffer it ever grew to and never hands it back: after a
+   * 512² SD 1.5 job it held its whole peak (5.5–7.7 GB, 10 GB in the issue's run). Off by default,
+   * so memory returns to the system after each run and a loaded model costs only its weights,
+   * which is what the memory budget counts. It costs about 1.2–1.3× per step on a busy CPU.
+   */
+  cpuMemArena: boolean;
+  /** Pre-plans one block for all intermediate tensors of a fixed shape; it is allocated on top of the arena. */
+  memPattern: boolean;
+  /** `sequential` runs one operator at a time: lower peak memory; `parallel` rarely helps a UNet. */
+  executionMode: 'sequential' | 'parallel';
+}
+
+export const DEFAULT_SESSION_SETTINGS: SessionSettings = {
+  intraOpThreads: 0,
+  interOpThreads: 0,
+  cpuMemArena: false,
+  memPattern: false,
+  executionMode: 'sequential',
+};
+
+/** Graph optimisation for a session: `all` on a raw export, `disabled` on a graph already optimised and saved. */
+export type GraphOptimizationLevel = NonNullable<ort.InferenceSession.SessionOptions['graphOptimizationLevel']>;
+
+export function sessionOptions(
+  provider: ResolvedProvider,
+  settings: SessionSettings = DEFAULT_SESSION_SETTINGS,
+  graphOptimizationLevel: GraphOptimizationLevel = 'all',
+): ort.InferenceSession.SessionOptions {
   const executionProviders: ort.InferenceSession.ExecutionProviderConfig[] =
     provider === 'cuda' ? [{ name: 'cuda', deviceId: 0 }] : provider === 'webgpu' ? [{ name: 'webgpu' }] : ['cpu'];
+  return {
+    executionProviders,
+    graphOptimizationLevel,
+    enableCpuMemArena: settings.cpuMemArena,
+    enableMemPattern: settings.memPattern,
+    executionMode: settings.executionMode,
+    // ONNX Runtime reads 0 as "choose for me"; passing it explicitly keeps the option visible in logs.
+    intraOpNumThreads: settings.intraOpThreads,
+    interOpNumThreads: settings.interOpThreads,
+  };
+}
+
+/** What the engine ran with before its memory settings: ONNX Runtime's defaults (arena and memory pattern on). */
+export function legacySessionOptions(provider: ResolvedProvider): ort.InferenceSession.SessionOptions {
+  const { executionProviders } = sessionOptions(provider);
   return { executionProviders, graphOptimizationLevel: 'all' };
 }

@@ -57,6 +57,8 @@ export interface GenerateRequest {
   initImage?: Uint8Array;
   /** img2img: how much of the schedule to run over the init image, 0 < strength ≤ 1 (default 0.8). */
   strength?: number;
+  /** Which of the engine's models (folder name); default: the engine's default model. */
+  model?: string;
 }
 
 /** The request with every default filled in: what was actually run, and what a rerun needs. */
@@ -102,6 +104,8 @@ export interface GenerateOptions {
   previewEvery?: number;
   /** Run the model's safety checker, when it has one (default true). Images are never altered either way. */
   safetyCheck?: boolean;
+  /** Which of the engine's models to run (folder name); overrides `request.model`. */
+  model?: string;
 }
 
 export interface GeneratedImage {

@@ -4,7 +4,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
- * A loopback stand-in for the Hugging Face hub: the tree/revision/refs API, resolve URLs that
+ * A loopback stand-in for the Hugging Face hub: the tree/revision/refs API as @huggingface/hub calls it, resolve URLs that
  * bounce LFS files to a "CDN" on another port, Range support, and switchable faults.
  */
 
@@ -155,7 +155,8 @@ export async function startFakeHub(options: { repos: FakeRepo[]; pageSize?: numb
   function serveContent(req: IncomingMessage, res: ServerResponse, file: FakeFile): void {
     let body = faults.corrupt.has(file.path) ? randomBytes(file.content.length) : file.content;
     const size = body.length;
-    const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+    // Open (`bytes=N-`, our resume) and closed (`bytes=N-M`, @huggingface/hub's Blob slices) ranges.
+    const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
     const headers: Record<string, string | number> = { 'content-type': 'application/octet-stream', 'accept-ranges': 'bytes', etag: `"${sha256(file.content)}"` };
     if (range && !faults.ignoreRange.has(file.path)) {
       const start = Number(range[1]);
@@ -164,8 +165,9 @@ export async function startFakeHub(options: { repos: FakeRepo[]; pageSize?: numb
         res.end();
         return;
       }
-      body = body.subarray(start);
-      res.writeHead(206, { ...headers, 'content-length': body.length, 'content-range': `bytes ${start}-${size - 1}/${size}` });
+      const end = range[2] ? Math.min(Number(range[2]), size - 1) : size - 1;
+      body = body.subarray(start, end + 1);
+      res.writeHead(206, { ...headers, 'content-length': body.length, 'content-range': `bytes ${start}-${end}/${size}` });
     } else {
       res.writeHead(200, { ...headers, 'content-length': size });
     }

@@ -14,6 +14,29 @@ const files = onnxRepoFiles();
 const wanted = files.filter((file) => isEngineFile(file.path));
 const weights = 'unet/weights.pb';
 const contentOf = (path: string): Buffer => files.find((file) => file.path === path)!.content;
+const component = (library: string, name: string): [string, string] => [library, name];
+/** An SDXL layout whose model_index.json lists its parts, as optimum writes it. */
+const xlIndex = Buffer.from(
+  JSON.stringify({
+    _class_name: 'ORTStableDiffusionXLPipeline',
+    force_zeros_for_empty_prompt: true,
+    scheduler: component('diffusers', 'EulerDiscreteScheduler'),
+    text_encoder: component('optimum', 'ORTModelTextEncoder'),
+    text_encoder_2: component('optimum', 'ORTModelTextEncoder'),
+    tokenizer: component('transformers', 'CLIPTokenizer'),
+    tokenizer_2: component('transformers', 'CLIPTokenizer'),
+    unet: component('optimum', 'ORTModelUnet'),
+    vae_decoder: component('optimum', 'ORTModelVaeDecoder'),
+    vae_encoder: component('optimum', 'ORTModelVaeEncoder'),
+  }),
+);
+const xlFiles: FakeFile[] = [
+  ...files.filter((file) => file.path !== 'model_index.json' && !file.path.startsWith('safety_checker/')),
+  { path: 'model_index.json', content: xlIndex },
+  { path: 'text_encoder_2/model.onnx', content: Buffer.alloc(12_000, 2), lfs: true },
+  { path: 'tokenizer_2/vocab.json', content: Buffer.from('{"!": 0}') },
+  { path: 'tokenizer_2/merges.txt', content: Buffer.from('#version: 0.2\n') },
+];
 
 let hub: FakeHub;
 let dir: string;
@@ -25,6 +48,8 @@ beforeEach(async () => {
       { id: 'fake-org/gated-sd', branches: { main: files }, gated: true },
       { id: 'fake-org/pytorch-sd', branches: { main: pytorchRepoFiles(), onnx: files } },
       { id: 'fake-org/half-onnx', branches: { main: files.filter((file) => file.path !== 'vae_decoder/model.onnx') } },
+      { id: 'fake-org/tiny-sdxl', branches: { main: xlFiles } },
+      { id: 'fake-org/xl-no-encoder-2', branches: { main: xlFiles.filter((file) => file.path !== 'text_encoder_2/model.onnx') } },
     ],
   });
   dir = await mkdtemp(join(tmpdir(), 'imagine-pull-'));
@@ -68,10 +93,14 @@ describe('pullModel against a fake hub', () => {
 
     const fetched = hub.requests.filter((r) => r.kind === 'resolve').map((r) => r.file);
     expect(new Set(fetched)).toEqual(new Set(wanted.map((file) => file.path)));
-    for (const skipped of ['vae_encoder/', 'safety_checker/', 'feature_extractor/', '.safetensors', 'README.md']) {
+    // Every part a layout can have comes along (img2img encoder, safety checker and its preprocessor); framework weights and docs do not.
+    for (const part of ['vae_encoder/model.onnx', 'safety_checker/model.onnx', 'feature_extractor/preprocessor_config.json']) {
+      expect(fetched).toContain(part);
+      expect(await exists(join(dir, part))).toBe(true);
+    }
+    for (const skipped of ['.safetensors', 'README.md', '.gitattributes']) {
       expect(fetched.filter((path) => path?.includes(skipped))).toEqual([]);
     }
-    expect(await exists(join(dir, 'vae_encoder'))).toBe(false);
 
     // Downloads use the commit, listing was paginated, LFS went through the CDN without the token.
     expect(hub.requests.filter((r) => r.kind === 'resolve').every((r) => r.url.includes(`/resolve/${commitOf(REPO, 'main')}/`))).toBe(true);
@@ -132,7 +161,7 @@ describe('pullModel against a fake hub', () => {
     hub.faults.stall.clear();
     hub.requests.length = 0;
     const result = await pull();
-    expect(hub.contentRequests(weights)).toMatchObject([{ range: `bytes=${partSize}-`, status: 206 }]);
+    expect(hub.contentRequests(weights)).toMatchObject([{ range: `bytes=${partSize}-${contentOf(weights).length - 1}`, status: 206 }]);
     expect(result.files.find((file) => file.path === weights)?.status).toBe('resumed');
     // Files finished before the interruption were not fetched again.
     expect(hub.contentRequests().map((r) => r.file)).not.toContain('text_encoder/model.onnx');
@@ -147,7 +176,7 @@ describe('pullModel against a fake hub', () => {
     const attempts = hub.contentRequests(weights);
     expect(attempts).toHaveLength(2);
     expect(attempts[0]!.range).toBeUndefined();
-    expect(attempts[1]!.range).toMatch(/^bytes=[1-9]\d*-$/);
+    expect(attempts[1]!.range).toMatch(new RegExp(`^bytes=[1-9]\\d*-${contentOf(weights).length - 1}$`));
     expect(retries).toMatchObject([{ path: weights, attempt: 1 }]);
     await expectIdentical(wanted);
   });
@@ -158,17 +187,36 @@ describe('pullModel against a fake hub', () => {
     await writeFile(join(dir, `${weights}.incomplete`), Buffer.alloc(1000, 7));
     hub.faults.ignoreRange.add(weights);
     const result = await pull();
-    expect(hub.contentRequests(weights)).toMatchObject([{ range: 'bytes=1000-', status: 200 }]);
+    expect(hub.contentRequests(weights)).toMatchObject([{ range: `bytes=1000-${contentOf(weights).length - 1}`, status: 200 }]);
     expect(result.files.find((file) => file.path === weights)?.status).toBe('downloaded');
     await expectIdentical(wanted);
   });
 
-  it('treats a 416 as complete when the part file already has every byte', async () => {
+  it('treats a part file that already has every byte as complete, without asking for more', async () => {
     await mkdir(join(dir, 'unet'), { recursive: true });
     await writeFile(join(dir, `${weights}.incomplete`), contentOf(weights));
     await pull();
-    expect(hub.contentRequests(weights)).toMatchObject([{ range: `bytes=${contentOf(weights).length}-`, status: 416 }]);
+    expect(hub.contentRequests(weights)).toEqual([]);
     await expectIdentical(wanted);
+  });
+
+  it('fetches the second text encoder and tokenizer of an SDXL layout', async () => {
+    const result = await pull({ repo: 'fake-org/tiny-sdxl' });
+    expect(result.missing).toEqual([]);
+    for (const part of ['text_encoder_2/model.onnx', 'tokenizer_2/vocab.json', 'tokenizer_2/merges.txt']) {
+      expect(result.files.map((file) => file.path)).toContain(part);
+    }
+    await expectIdentical(xlFiles.filter((file) => isEngineFile(file.path)));
+  });
+
+  it('refuses a repo missing a part that model_index.json lists, before the large downloads', async () => {
+    const error = await pullError({ repo: 'fake-org/xl-no-encoder-2' });
+    expect(error.kind).toBe('not-onnx');
+    expect(error.message).toBe(
+      'fake-org/xl-no-encoder-2@main is not a complete ONNX diffusers pipeline: missing text_encoder_2/model.onnx (model_index.json needs them).',
+    );
+    expect(error.message).not.toContain('\n');
+    expect(hub.contentRequests().map((r) => r.file)).toEqual(['model_index.json']);
   });
 
   it('rejects a checksum mismatch, naming the file and deleting the corrupt bytes', async () => {

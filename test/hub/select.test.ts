@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { nextPageUrl } from '../../src/models/hub/client.ts';
-import { isEngineFile, isSafeRepoPath, missingRequired } from '../../src/models/hub/select.ts';
+import { isEngineFile, isSafeRepoPath, missingRequired, requirementsFor } from '../../src/models/hub/select.ts';
 
 describe('file selection', () => {
-  it('keeps the engine folders and drops encoders, checkers and framework weights', () => {
+  it('keeps every engine folder of every family and drops framework weights and docs', () => {
     const keep = [
       'model_index.json',
       'scheduler/scheduler_config.json',
@@ -15,13 +14,17 @@ describe('file selection', () => {
       'unet/weights.pb',
       'unet/model.onnx_data',
       'vae_decoder/model.onnx',
+      'vae_encoder/model.onnx',
+      'safety_checker/model.onnx',
+      'feature_extractor/preprocessor_config.json',
+      'text_encoder_2/model.onnx',
+      'text_encoder_2/model.onnx_data',
+      'tokenizer_2/vocab.json',
+      'tokenizer_2/merges.txt',
     ];
     const drop = [
       'README.md',
       'scheduler/other.json',
-      'vae_encoder/model.onnx',
-      'safety_checker/model.onnx',
-      'feature_extractor/preprocessor_config.json',
       'unet/diffusion_pytorch_model.safetensors',
       'unet/diffusion_pytorch_model.bin',
       'text_encoder/flax_model.msgpack',
@@ -53,12 +56,31 @@ describe('file selection', () => {
   });
 });
 
-describe('Link header pagination', () => {
-  it('finds rel="next" among several links and resolves it against the page', () => {
-    const base = 'https://hub.example/api/models/a/b/tree/main?recursive=true';
-    expect(nextPageUrl('<https://hub.example/api/x?cursor=2>; rel="next"', base)).toBe('https://hub.example/api/x?cursor=2');
-    expect(nextPageUrl('</api/x?cursor=1>; rel="prev", </api/x?cursor=3>; rel=next', base)).toBe('https://hub.example/api/x?cursor=3');
-    expect(nextPageUrl('</api/x?cursor=1>; rel="prev"', base)).toBeUndefined();
-    expect(nextPageUrl(null, base)).toBeUndefined();
+describe('parts a folder needs, from model_index.json', () => {
+  const sd = ['model_index.json', 'scheduler/scheduler_config.json', 'tokenizer/vocab.json', 'tokenizer/merges.txt', 'text_encoder/model.onnx', 'unet/model.onnx', 'vae_decoder/model.onnx'];
+
+  it('takes the components model_index.json lists with a class, skipping [null, null] ones', () => {
+    const index = {
+      _class_name: 'StableDiffusionPipeline',
+      unet: ['diffusers', 'OnnxRuntimeModel'],
+      vae_decoder: ['diffusers', 'OnnxRuntimeModel'],
+      vae_encoder: ['diffusers', 'OnnxRuntimeModel'],
+      text_encoder: ['diffusers', 'OnnxRuntimeModel'],
+      tokenizer: ['transformers', 'CLIPTokenizer'],
+      scheduler: ['diffusers', 'PNDMScheduler'],
+      safety_checker: [null, null],
+      feature_extractor: ['transformers', 'CLIPImageProcessor'],
+      requires_safety_checker: false,
+    };
+    expect(missingRequired(new Set(sd), requirementsFor(index))).toEqual(['vae_encoder/model.onnx', 'feature_extractor/preprocessor_config.json']);
+  });
+
+  it("uses the family's usual parts when model_index.json lists none", () => {
+    expect(missingRequired(new Set(sd), requirementsFor({ _class_name: 'OnnxStableDiffusionPipeline' }))).toEqual([]);
+    expect(missingRequired(new Set(sd), requirementsFor({ _class_name: 'ORTStableDiffusionXLPipeline' }))).toEqual([
+      'tokenizer_2/vocab.json + tokenizer_2/merges.txt (or tokenizer_2/tokenizer.json)',
+      'text_encoder_2/model.onnx',
+    ]);
+    expect(missingRequired(new Set(['model_index.json', 'scheduler/scheduler_config.json', 'unet/model.onnx']), requirementsFor({ _class_name: 'DDPMPipeline' }))).toEqual([]);
   });
 });

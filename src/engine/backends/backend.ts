@@ -1,11 +1,14 @@
 import type { GenerationOutput } from '../pipeline/generate.ts';
 import type { GenerationProgress, ModelInfo, ProviderChoice, ResolvedProvider, ResolvedRequest, RgbImage } from '../types.ts';
 import type { EngineLogger } from '../logger.ts';
+import type { SessionSettings } from '../providers.ts';
 
 export interface BackendOptions {
   modelDir: string;
   provider: ProviderChoice;
   logger: EngineLogger;
+  /** ONNX Runtime memory and thread settings; default DEFAULT_SESSION_SETTINGS. */
+  session?: SessionSettings;
 }
 
 export interface LoadedBackendInfo {

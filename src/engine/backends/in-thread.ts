@@ -13,7 +13,7 @@ export class InThreadBackend implements EngineBackend {
   constructor(private readonly options: BackendOptions) {}
 
   async load(): Promise<LoadedBackendInfo> {
-    this.model = await loadModel(this.options.modelDir, this.options.provider, this.options.logger);
+    this.model = await loadModel(this.options.modelDir, this.options.provider, this.options.logger, this.options.session);
     return { model: this.model.info, provider: this.model.provider, providerReason: this.model.providerReason };
   }
 

@@ -1,10 +1,12 @@
 import type { GenerationOutput } from '../pipeline/generate.ts';
 import type { ErrorCode, GenerationProgress, ProviderChoice, ResolvedRequest, RgbImage } from '../types.ts';
+import type { SessionSettings } from '../providers.ts';
 import type { LoadedBackendInfo } from './backend.ts';
 
 export interface WorkerInit {
   modelDir: string;
   provider: ProviderChoice;
+  session: SessionSettings | undefined;
 }
 
 export interface SerializedError {

@@ -65,7 +65,7 @@ port.on('message', (message: ToWorker) => {
 });
 
 try {
-  model = await loadModel(init.modelDir, init.provider, logger);
+  model = await loadModel(init.modelDir, init.provider, logger, init.session);
   send({ type: 'ready', info: { model: model.info, provider: model.provider, providerReason: model.providerReason } });
 } catch (error) {
   send({ type: 'load-failed', error: serializeError(error) });

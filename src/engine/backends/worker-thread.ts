@@ -56,7 +56,7 @@ export class WorkerThreadBackend implements EngineBackend {
 
   private spawn(): Promise<LoadedBackendInfo> {
     const entry = new URL(`./worker-entry${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
-    const init: WorkerInit = { modelDir: this.options.modelDir, provider: this.options.provider };
+    const init: WorkerInit = { modelDir: this.options.modelDir, provider: this.options.provider, session: this.options.session };
     const worker = new Worker(workerScript(entry), { workerData: init });
     this.worker = worker;
     const log = this.options.logger;

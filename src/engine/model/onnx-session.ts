@@ -1,6 +1,8 @@
 import * as ort from 'onnxruntime-node';
+import { silentLogger, type EngineLogger } from '../logger.ts';
 import { ModelFileError } from './files.ts';
 import { ortErrorDetail } from './ort-errors.ts';
+import { openWithOptimizedCache } from './optimized-graph.ts';
 
 export type TensorMetadata = ort.InferenceSession.TensorValueMetadata;
 
@@ -17,12 +19,22 @@ function describeLoadError(path: string, error: unknown): ModelFileError {
   return new ModelFileError(path, `ONNX Runtime could not load it: ${detail}`, { cause: error });
 }
 
-export async function openSession(path: string, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
+async function createSession(path: string, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
   try {
     return await ort.InferenceSession.create(path, options);
   } catch (error) {
     throw describeLoadError(path, error);
   }
+}
+
+/** Opens a graph, through the saved optimised graph for large CPU models (see optimized-graph.ts). */
+export async function openSession(path: string, options: ort.InferenceSession.SessionOptions, log: EngineLogger = silentLogger): Promise<ort.InferenceSession> {
+  const started = performance.now();
+  const opened = await openWithOptimizedCache(path, options, createSession);
+  const ms = Math.round(performance.now() - started);
+  if (opened.note) log.warn({ path, note: opened.note }, `optimised graph cache: ${opened.note}`);
+  log.debug({ path, source: opened.source, ms }, `opened ${path} in ${ms} ms (${opened.source})`);
+  return opened.session;
 }
 
 export interface TensorSpec {

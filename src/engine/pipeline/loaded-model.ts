@@ -3,7 +3,7 @@ import { readModelFolder, type ModelFolder } from '../model/model-folder.ts';
 import { openSession } from '../model/onnx-session.ts';
 import { ModelFileError } from '../model/files.ts';
 import { ortErrorDetail } from '../model/ort-errors.ts';
-import { planProviders, sessionOptions } from '../providers.ts';
+import { DEFAULT_SESSION_SETTINGS, planProviders, sessionOptions, type SessionSettings } from '../providers.ts';
 import type { EngineLogger } from '../logger.ts';
 import { EngineError, type ModelInfo, type ProviderChoice, type ResolvedProvider } from '../types.ts';
 import { familyDefinition, type FamilyDefinition, type FamilyPipeline, type SessionSet } from './families/index.ts';
@@ -56,11 +56,11 @@ class OpenSessions implements SessionSet {
   }
 }
 
-async function openAll(paths: readonly string[], provider: ResolvedProvider): Promise<OpenSessions> {
-  const options = sessionOptions(provider);
+async function openAll(paths: readonly string[], provider: ResolvedProvider, settings: SessionSettings, log: EngineLogger): Promise<OpenSessions> {
+  const options = sessionOptions(provider, settings);
   const opened = new Map<string, ort.InferenceSession>();
   try {
-    for (const path of paths) opened.set(path, await openSession(path, options));
+    for (const path of paths) opened.set(path, await openSession(path, options, log));
   } catch (error) {
     await Promise.all([...opened.values()].map((s) => s.release()));
     throw providerFailure(provider, error) ?? error;
@@ -108,7 +108,12 @@ function describeModel(folder: ModelFolder, definition: FamilyDefinition, pipeli
  * decides which sessions to open (once, on the first provider of the plan that can load them)
  * and how they are put together; every input's name, dtype and layout comes from the sessions.
  */
-export async function loadModel(dir: string, providerChoice: ProviderChoice, log: EngineLogger): Promise<LoadedModel> {
+export async function loadModel(
+  dir: string,
+  providerChoice: ProviderChoice,
+  log: EngineLogger,
+  settings: SessionSettings = DEFAULT_SESSION_SETTINGS,
+): Promise<LoadedModel> {
   const folder = await readModelFolder(dir);
   const definition = familyDefinition(folder.family);
   const plan = planProviders(providerChoice);
@@ -117,7 +122,7 @@ export async function loadModel(dir: string, providerChoice: ProviderChoice, log
   let chosen = plan.candidates[0]!;
   for (const [index, candidate] of plan.candidates.entries()) {
     try {
-      sessions = await openAll([...definition.sessionPaths(folder), ...optionalPartPaths(folder)], candidate.provider);
+      sessions = await openAll([...definition.sessionPaths(folder), ...optionalPartPaths(folder)], candidate.provider, settings, log);
       chosen = candidate;
       break;
     } catch (error) {

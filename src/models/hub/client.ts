@@ -1,3 +1,4 @@
+import { listFiles as hubListFiles, modelInfo, type ListFileEntry } from '@huggingface/hub';
 import { PullError, networkError } from './errors.ts';
 
 export const DEFAULT_ENDPOINT = 'https://huggingface.co';
@@ -25,7 +26,6 @@ export interface RequestContext {
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 10;
-const MAX_PAGES = 10_000;
 
 /** Revision names may contain slashes (`refs/pr/1`), which must not read as path separators. */
 export function encodeRevision(revision: string): string {
@@ -36,32 +36,35 @@ function encodePath(path: string): string {
   return path.split('/').map(encodeURIComponent).join('/');
 }
 
-/** Parses `Link: <url>; rel="next"` (RFC 8288) as the hub sends it for paginated listings. */
-export function nextPageUrl(link: string | null, base: string): string | undefined {
-  if (!link) return undefined;
-  for (const part of link.split(/,\s*(?=<)/)) {
-    const match = /^\s*<([^>]*)>(.*)$/.exec(part);
-    if (match && /;\s*rel\s*=\s*"?next"?/i.test(match[2] ?? '')) return new URL(match[1] ?? '', base).toString();
-  }
-  return undefined;
-}
-
-function isTreeEntry(value: unknown): value is { type: string; path: string; size?: unknown; oid?: unknown; lfs?: unknown } {
-  return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string' && typeof (value as { path?: unknown }).path === 'string';
-}
-
-function toRepoFile(entry: { path: string; size?: unknown; oid?: unknown; lfs?: unknown }): RepoFile {
-  const lfs = entry.lfs as { oid?: unknown; size?: unknown } | null | undefined;
-  const size = typeof lfs?.size === 'number' ? lfs.size : entry.size;
+function toRepoFile(entry: ListFileEntry): RepoFile {
+  const size = entry.lfs?.size ?? entry.size;
   if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
     throw new PullError('http', `The hub listed ${entry.path} without a valid size; cannot verify it.`);
   }
-  const file: RepoFile = { path: entry.path, size, oid: typeof entry.oid === 'string' ? entry.oid : '' };
-  if (typeof lfs?.oid === 'string') file.sha256 = lfs.oid.replace(/^sha256:/, '').toLowerCase();
+  const file: RepoFile = { path: entry.path, size, oid: entry.oid ?? '' };
+  if (entry.lfs?.oid) file.sha256 = entry.lfs.oid.replace(/^sha256:/, '').toLowerCase();
   return file;
 }
 
-/** Talks to the hub's HTTP API and resolve URLs; knows nothing about which files a model needs. */
+/**
+ * What one call through `HubClient.fetchFor` saw: @huggingface/hub reports HTTP failures as
+ * generic errors (and a Blob stream's as a bare message), so the hub's own error code and the
+ * response status are kept here for the caller.
+ */
+export interface FetchRecord {
+  context: RequestContext;
+  signal?: AbortSignal;
+  /** The last response that came back, after redirects. */
+  response?: Response;
+  /** The PullError the last failed request turned into. */
+  error?: PullError;
+}
+
+/**
+ * The hub as models:pull needs it: @huggingface/hub for revisions, listings and downloads, through
+ * a fetch of our own that keeps the token to the hub's origin across redirects and turns the hub's
+ * error answers into one-line PullErrors. Knows nothing about which files a model needs.
+ */
 export class HubClient {
   readonly endpoint: string;
   readonly hasToken: boolean;
@@ -96,7 +99,7 @@ export class HubClient {
    * presigned URL rejects a second credential), and Range survives every hop.
    * Transport failures become PullError('network'); HTTP errors come back as responses.
    */
-  async request(url: string, init: { headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<Response> {
+  async request(url: string, init: { headers?: Record<string, string>; signal?: AbortSignal | undefined } = {}): Promise<Response> {
     let current = new URL(url);
     for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
       const headers: Record<string, string> = { ...init.headers };
@@ -127,26 +130,49 @@ export class HubClient {
     }
   }
 
+  /**
+   * A fetch for @huggingface/hub's calls: the token goes only to the hub's own origin (the library
+   * would send it to the CDN too, which rejects a second credential), every answer is recorded in
+   * `record`, and an HTTP error becomes the PullError that says what to do about it.
+   */
+  fetchFor(record: FetchRecord): typeof fetch {
+    return async (input, init) => {
+      const url = input instanceof Request ? input.url : String(input);
+      const headers = new Headers(init?.headers);
+      headers.delete('authorization');
+      const response = await this.request(url, { headers: Object.fromEntries(headers), signal: record.signal ?? init?.signal ?? undefined }).catch((error: unknown) => {
+        if (error instanceof PullError) record.error = error;
+        throw error;
+      });
+      record.response = response;
+      if (!response.ok) {
+        record.error = await this.errorFor(response, record.context);
+        throw record.error;
+      }
+      return response;
+    };
+  }
+
   /** The commit a revision points at, so every file of one pull comes from the same commit. */
   async resolveCommit(repo: string, revision: string, signal?: AbortSignal): Promise<string | undefined> {
-    const { body } = await this.getJson(this.apiUrl(repo, `/revision/${encodeRevision(revision)}`), { repo, revision }, signal);
-    const sha = (body as { sha?: unknown } | null)?.sha;
-    return typeof sha === 'string' && /^[0-9a-f]{40}$/i.test(sha) ? sha : undefined;
+    const record: FetchRecord = { context: { repo, revision }, signal };
+    const info = await modelInfo({ name: repo, revision, hubUrl: this.endpoint, additionalFields: ['sha'], fetch: this.fetchFor(record) }).catch((error: unknown) => {
+      throw record.error ?? error;
+    });
+    return typeof info.sha === 'string' && /^[0-9a-f]{40}$/i.test(info.sha) ? info.sha : undefined;
   }
 
   async listFiles(repo: string, revision: string, signal?: AbortSignal): Promise<RepoFile[]> {
+    const record: FetchRecord = { context: { repo, revision }, signal };
     const files: RepoFile[] = [];
-    let url: string | undefined = this.apiUrl(repo, `/tree/${encodeRevision(revision)}?recursive=true`);
-    const seen = new Set<string>();
-    while (url !== undefined) {
-      if (seen.has(url) || seen.size >= MAX_PAGES) throw new PullError('http', `The file listing of ${repo} does not end (page ${url} repeats).`);
-      seen.add(url);
-      const { body, response } = await this.getJson(url, { repo, revision }, signal);
-      if (!Array.isArray(body)) throw new PullError('http', `${this.endpoint} sent an unexpected file listing for ${repo}.`);
-      for (const entry of body) {
-        if (isTreeEntry(entry) && entry.type === 'file') files.push(toRepoFile(entry));
+    try {
+      // The library puts the revision in the path as given: a branch such as refs/pr/1 must arrive as one segment.
+      for await (const entry of hubListFiles({ repo, revision: encodeRevision(revision), recursive: true, hubUrl: this.endpoint, fetch: this.fetchFor(record) })) {
+        if (entry.type === 'file') files.push(toRepoFile(entry));
       }
-      url = nextPageUrl(response.headers.get('link'), url);
+    } catch (error) {
+      if (signal?.aborted || error instanceof PullError) throw error;
+      throw record.error ?? new PullError('http', `${this.endpoint} sent an unexpected file listing for ${repo}.`, { cause: error });
     }
     return files;
   }
@@ -168,6 +194,11 @@ export class HubClient {
 
   /** Maps an error response to one actionable line, using the hub's X-Error-Code when present. */
   async errorFor(response: Response, context: RequestContext): Promise<PullError> {
+    const error = await this.describeError(response, context);
+    return new PullError(error.kind, error.message, { status: response.status });
+  }
+
+  private async describeError(response: Response, context: RequestContext): Promise<PullError> {
     const code = response.headers.get('x-error-code');
     const { repo, revision, file } = context;
     const status = response.status;

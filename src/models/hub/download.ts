@@ -1,6 +1,7 @@
 import { open, rename, rm, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import type { HubClient, RequestContext } from './client.ts';
+import { downloadFile as hubDownloadFile } from '@huggingface/hub';
+import type { FetchRecord, HubClient, RequestContext } from './client.ts';
 import { PullError, isNetworkError, networkError } from './errors.ts';
 import { StreamingChecksum, describeChecksum } from './verify.ts';
 import type { Checksum } from './verify.ts';
@@ -8,7 +9,9 @@ import type { Checksum } from './verify.ts';
 export const INCOMPLETE_SUFFIX = '.incomplete';
 
 export interface DownloadTask {
-  url: string;
+  repo: string;
+  /** The commit (or revision) every file of the pull comes from. */
+  ref: string;
   /** Final path; bytes land in `${dest}.incomplete` until verified. */
   dest: string;
   size: number;
@@ -49,6 +52,13 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     };
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+const RESTART = Symbol('restart');
+
+/** Read through a function: the record changes behind TypeScript's back, inside our fetch. */
+function answered(record: FetchRecord): Response | undefined {
+  return record.response;
 }
 
 /** Start of a `Content-Range: bytes 100-199/200` header, or undefined if unparseable. */
@@ -105,63 +115,77 @@ export async function downloadFile(task: DownloadTask, options: DownloadOptions)
       await sleep(delayMs, signal);
     };
 
+    // @huggingface/hub's Blob over the file: each slice is one Range request through our fetch.
+    // The listing already gave size and checksum, so the library's probe request is skipped.
+    const record: FetchRecord = { context: task.context, signal };
+    const blob = await hubDownloadFile({
+      repo: task.repo,
+      path: task.context.file,
+      revision: task.ref,
+      hubUrl: client.endpoint,
+      fetch: client.fetchFor(record),
+      xet: false,
+      downloadInfo: { url: client.resolveUrl(task.repo, task.ref, task.context.file), size: task.size, etag: task.checksum?.expected ?? '' },
+    });
+    if (!blob) throw new PullError('file-not-found', `${task.context.file} not found in ${task.repo} at revision ${task.ref}.`);
+
+    /** Streams the rest of the file from `offset`; RESTART when the server sent it from byte 0 instead. */
+    const streamFrom = async (): Promise<typeof RESTART | undefined> => {
+      record.response = undefined;
+      record.error = undefined;
+      const reader = blob.slice(offset).stream().getReader();
+      let checked = false;
+      try {
+        for (;;) {
+          const { done, value } = await reader.read();
+          // Set by our fetch once the response arrived (the first read waits for it).
+          const response = answered(record);
+          if (!checked && response) {
+            checked = true;
+            const rangeStart = response.status === 206 ? contentRangeStart(response.headers.get('content-range')) : 0;
+            if (rangeStart !== offset) {
+              // A 200 to a range request (or a range we did not ask for) carries the file from byte 0.
+              if (rangeStart !== 0) return RESTART;
+              await restart();
+            }
+          }
+          if (done) return undefined;
+          // Write first, hash second: the checksum must only ever cover bytes that are on disk.
+          await handle.write(value);
+          hasher.update(value);
+          offset += value.byteLength;
+          // Leaving the loop cancels the body; the size check below reports the overrun.
+          if (offset > task.size) return undefined;
+          options.onBytes?.(offset);
+        }
+      } finally {
+        reader.releaseLock();
+      }
+    };
+
     for (;;) {
       signal?.throwIfAborted();
-      const headers: Record<string, string> = { 'accept-encoding': 'identity' };
-      if (offset > 0) headers.range = `bytes=${offset}-`;
-
-      let response: Response;
+      // Nothing past the offset to ask for: the part file is complete.
+      if (offset === task.size) break;
+      const before = offset;
       try {
-        response = await client.request(task.url, { headers, signal });
-      } catch (error) {
-        if (!isNetworkError(error)) throw error;
-        await retryOrThrow(error, error instanceof Error ? error.message : String(error));
-        continue;
-      }
-
-      if (response.status === 416 && offset > 0) {
-        await response.body?.cancel();
-        // The server has nothing past our offset: complete if the part is the listed size.
-        if (offset === task.size) break;
-        if (++restarts > MAX_RESTARTS) throw new PullError('http', `The server keeps refusing ranges for ${task.context.file}.`);
-        await restart();
-        continue;
-      }
-      if (RETRYABLE_STATUSES.has(response.status)) {
-        const error = await client.errorFor(response, task.context);
-        await retryOrThrow(error, `HTTP ${response.status}`);
-        continue;
-      }
-      if (!response.ok || !response.body) throw await client.errorFor(response, task.context);
-
-      const rangeStart = response.status === 206 ? contentRangeStart(response.headers.get('content-range')) : 0;
-      if (rangeStart !== offset) {
-        // A 200 to a range request (or a range we did not ask for) carries the file from byte 0.
-        if (rangeStart !== 0) {
-          await response.body.cancel();
+        if ((await streamFrom()) === RESTART) {
           if (++restarts > MAX_RESTARTS) throw new PullError('http', `The server sends inconsistent ranges for ${task.context.file}.`);
           await restart();
           continue;
         }
-        await restart();
-      }
-
-      const before = offset;
-      try {
-        for await (const chunk of response.body) {
-          // Write first, hash second: the checksum must only ever cover bytes that are on disk.
-          await handle.write(chunk);
-          hasher.update(chunk);
-          offset += chunk.byteLength;
-          // Leaving the loop cancels the body; the size check below reports the overrun.
-          if (offset > task.size) break;
-          options.onBytes?.(offset);
-        }
         break;
-      } catch (error) {
-        if (signal?.aborted || !isNetworkError(error)) throw error;
+      } catch (thrown) {
+        if (signal?.aborted) throw thrown;
+        // The Blob's stream reports failures as bare messages; what our fetch saw is the real error.
+        const error = record.error ?? thrown;
+        if (error instanceof PullError && error.status !== undefined && RETRYABLE_STATUSES.has(error.status)) {
+          await retryOrThrow(error, `HTTP ${error.status}`);
+          continue;
+        }
+        if (!isNetworkError(error)) throw error;
         if (offset > before) failures = 0;
-        await retryOrThrow(networkError(error, new URL(response.url || task.url).origin), 'connection dropped');
+        await retryOrThrow(networkError(error, new URL(record.response?.url || client.endpoint).origin), 'connection dropped');
       }
     }
   } finally {

@@ -17,11 +17,14 @@ export type PullErrorKind =
 
 export class PullError extends Error {
   readonly kind: PullErrorKind;
+  /** The HTTP status behind it, when a server answered (429 and 5xx are worth a retry). */
+  readonly status: number | undefined;
 
-  constructor(kind: PullErrorKind, message: string, options?: { cause?: unknown }) {
+  constructor(kind: PullErrorKind, message: string, options?: { cause?: unknown; status?: number }) {
     super(message, options);
     this.name = 'PullError';
     this.kind = kind;
+    this.status = options?.status;
   }
 }
 

@@ -1,10 +1,10 @@
-import { mkdir, stat, statfs } from 'node:fs/promises';
+import { mkdir, readFile, stat, statfs } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { HubClient } from './client.ts';
 import type { RepoFile } from './client.ts';
 import { INCOMPLETE_SUFFIX, downloadFile } from './download.ts';
 import { PullError, abortedError, fromFilesystemError } from './errors.ts';
-import { REQUIRED_ONNX, hasAnyOnnx, isSafeRepoPath, missingOnnxGraphs, missingRequired, selectFiles } from './select.ts';
+import { hasAnyOnnx, isSafeRepoPath, missingRequired, requirementsFor, selectFiles, type Requirement } from './select.ts';
 import { checksumOf, isFileComplete } from './verify.ts';
 
 export interface PullOptions {
@@ -93,17 +93,29 @@ async function checkFreeSpace(dir: string, files: readonly RepoFile[]): Promise<
   }
 }
 
-async function notOnnxError(client: HubClient, repo: string, revision: string, files: readonly RepoFile[], signal?: AbortSignal): Promise<PullError> {
-  const missing = missingOnnxGraphs(files);
-  if (!hasAnyOnnx(files)) {
-    const refs = await client.refNames(repo, signal);
-    const onnxRef = refs.find((name) => name !== revision && /onnx/i.test(name));
-    const hint = onnxRef
-      ? ` It has a '${onnxRef}' revision: try --revision ${onnxRef}.`
-      : ' Pick a repo (or revision) that holds an ONNX export, e.g. one made with `optimum-cli export onnx`.';
-    return new PullError('not-onnx', `${repo}@${revision} has no ONNX files, so it is not an ONNX diffusers pipeline.${hint}`);
+async function noOnnxError(client: HubClient, repo: string, revision: string, signal?: AbortSignal): Promise<PullError> {
+  const refs = await client.refNames(repo, signal);
+  const onnxRef = refs.find((name) => name !== revision && /onnx/i.test(name));
+  const hint = onnxRef
+    ? ` It has a '${onnxRef}' revision: try --revision ${onnxRef}.`
+    : ' Pick a repo (or revision) that holds an ONNX export, e.g. one made with `optimum-cli export onnx`.';
+  return new PullError('not-onnx', `${repo}@${revision} has no ONNX files, so it is not an ONNX diffusers pipeline.${hint}`);
+}
+
+/** The parts model_index.json lists, checked against the listing before any large download. */
+async function requirementsOf(indexPath: string, repo: string, revision: string, listing: readonly RepoFile[]): Promise<Requirement[]> {
+  let index: unknown;
+  try {
+    index = JSON.parse(await readFile(indexPath, 'utf8'));
+  } catch (error) {
+    throw new PullError('not-onnx', `model_index.json of ${repo}@${revision} is not valid JSON, so it is not a diffusers pipeline.`, { cause: error });
   }
-  return new PullError('not-onnx', `${repo}@${revision} is not a complete ONNX diffusers pipeline: missing ${missing.join(', ')}.`);
+  const requirements = requirementsFor(index);
+  const missing = missingRequired(new Set(listing.map((file) => file.path)), requirements);
+  if (missing.length > 0) {
+    throw new PullError('not-onnx', `${repo}@${revision} is not a complete ONNX diffusers pipeline: missing ${missing.join(', ')} (model_index.json needs them).`);
+  }
+  return requirements;
 }
 
 /**
@@ -124,7 +136,10 @@ export async function pullModel(options: PullOptions): Promise<PullResult> {
     const commit = await client.resolveCommit(repo, revision, signal);
     const ref = commit ?? revision;
     const listing = await client.listFiles(repo, ref, signal);
-    if (missingOnnxGraphs(listing).length > 0) throw await notOnnxError(client, repo, revision, listing, signal);
+    if (!hasAnyOnnx(listing)) throw await noOnnxError(client, repo, revision, signal);
+    if (!listing.some((file) => file.path === 'model_index.json')) {
+      throw new PullError('not-onnx', `${repo}@${revision} has no model_index.json, so it is not a diffusers pipeline.`);
+    }
 
     const files = selectFiles(listing, { all: options.all });
     const unsafe = files.find((file) => !isSafeRepoPath(file.path));
@@ -141,6 +156,7 @@ export async function pullModel(options: PullOptions): Promise<PullResult> {
     onProgress?.({ type: 'start', repo, revision, commit, dir, files: files.map(({ path, size }) => ({ path, size })), totalBytes });
 
     const pulled: PulledFile[] = [];
+    let requirements: Requirement[] | undefined;
     let doneBytes = 0;
     let downloadedBytes = 0;
 
@@ -149,7 +165,8 @@ export async function pullModel(options: PullOptions): Promise<PullResult> {
       await mkdir(dirname(dest), { recursive: true });
       const outcome = await downloadFile(
         {
-          url: client.resolveUrl(repo, ref, file.path),
+          repo,
+          ref,
           dest,
           size: file.size,
           checksum: checksumOf(file),
@@ -188,13 +205,16 @@ export async function pullModel(options: PullOptions): Promise<PullResult> {
       doneBytes += file.size;
       pulled.push({ path: file.path, size: file.size, status });
       onProgress?.({ type: 'file-done', path: file.path, size: file.size, index, count, status });
+      if (file.path === 'model_index.json') requirements = await requirementsOf(dest, repo, revision, listing);
     }
 
+    // What is on disk now, against what model_index.json lists: a part it names but the folder lacks is reported.
+    requirements ??= requirementsFor(undefined);
     const present = new Set<string>();
-    for (const path of ['model_index.json', 'scheduler/scheduler_config.json', 'tokenizer/vocab.json', 'tokenizer/merges.txt', 'tokenizer/tokenizer.json', ...REQUIRED_ONNX]) {
+    for (const path of requirements.flatMap((req) => req.anyOf.flat())) {
       if (await stat(join(dir, path)).then((info) => info.isFile(), () => false)) present.add(path);
     }
-    return { repo, revision, commit, dir, files: pulled, bytesDownloaded: downloadedBytes, missing: missingRequired(present) };
+    return { repo, revision, commit, dir, files: pulled, bytesDownloaded: downloadedBytes, missing: missingRequired(present, requirements) };
   } catch (error) {
     if (signal?.aborted) throw abortedError(dir);
     throw error;
