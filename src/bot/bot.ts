@@ -1,16 +1,16 @@
 import { Client, Events, GatewayIntentBits, Partials } from 'discord.js';
 import type { Logger } from 'pino';
 import type { Engine } from '../engine/types.ts';
-import { ChannelSettingsStore, type ChannelSettings } from './channel-settings.ts';
+import { ChannelSettingsStore, type ChannelSettings } from './settings/channel-settings.ts';
 import type { BotContext } from './context.ts';
-import { DiscordMessenger } from './discord-messenger.ts';
-import { routeInteraction } from './interaction-router.ts';
-import type { Job } from './job.ts';
-import { InProcessJobQueue, type JobQueue } from './job-queue.ts';
-import { JobService } from './job-service.ts';
-import { handleReaction } from './reactions.ts';
-import { ResultStore, type ResultRecord } from './result-store.ts';
-import type { StoreBackend } from './stores.ts';
+import { DiscordMessenger } from './delivery/discord-messenger.ts';
+import { routeInteraction } from './interactions/interaction-router.ts';
+import type { Job } from './jobs/job.ts';
+import { InProcessJobQueue, type JobQueue } from './jobs/job-queue.ts';
+import { JobService } from './jobs/job-service.ts';
+import { handleReaction } from './interactions/reactions.ts';
+import { ResultStore, type ResultRecord } from './results/result-store.ts';
+import type { StoreBackend } from './settings/stores.ts';
 
 export interface ImagineBotOptions {
   discord: { token: string; applicationId: string; apiUrl: string };

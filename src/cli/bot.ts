@@ -4,7 +4,7 @@ import { ImagineBot } from '../bot/bot.ts';
 import { ConfigError, describeConfig, loadConfig, type BotConfig } from '../bot/config.ts';
 import { openEngine } from '../bot/engine-loader.ts';
 import { createLogger } from '../bot/logger.ts';
-import { openStoreBackend } from '../bot/stores.ts';
+import { openStoreBackend } from '../bot/settings/stores.ts';
 import { EngineError } from '../engine/types.ts';
 
 /** `npm start`: runs the bot until SIGINT/SIGTERM. */

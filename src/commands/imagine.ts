@@ -1,13 +1,13 @@
 import { InteractionContextType, SlashCommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
 import { SCHEDULER_NAMES } from '../engine/schedulers/scheduler.ts';
 import { LIMITS } from '../engine/types.ts';
-import type { ChannelSettings } from '../bot/channel-settings.ts';
+import type { ChannelSettings } from '../bot/settings/channel-settings.ts';
 import type { BotContext, SlashCommand } from '../bot/context.ts';
-import { MAX_PROMPT_LENGTH, resolveImagineRequest, type ImagineOptions } from '../bot/imagine-request.ts';
-import { admissionRefusal, replyPrivately } from '../bot/interaction-replies.ts';
-import { newJobId, type Job } from '../bot/job.ts';
-import { InteractionReply } from '../bot/reply-target.ts';
-import { SIZE_NAMES } from '../bot/sizes.ts';
+import { MAX_PROMPT_LENGTH, resolveImagineRequest, type ImagineOptions } from '../bot/jobs/imagine-request.ts';
+import { admissionRefusal, replyPrivately } from '../bot/interactions/interaction-replies.ts';
+import { newJobId, type Job } from '../bot/jobs/job.ts';
+import { InteractionReply } from '../bot/delivery/reply-target.ts';
+import { SIZE_NAMES } from '../bot/jobs/sizes.ts';
 
 /** Past this, acknowledge first and validate after: Discord drops interactions not answered in 3 s. */
 const SETTINGS_LOOKUP_BUDGET_MS = 1500;

@@ -1,7 +1,7 @@
 import { InteractionContextType, MessageFlags, SlashCommandBuilder, type APIEmbed, type ChatInputCommandInteraction } from 'discord.js';
 import type { BotContext, SlashCommand } from '../bot/context.ts';
-import type { Job } from '../bot/job.ts';
-import { promptExcerpt } from '../bot/job-messages.ts';
+import type { Job } from '../bot/jobs/job.ts';
+import { promptExcerpt } from '../bot/delivery/job-messages.ts';
 
 const data = new SlashCommandBuilder()
   .setName('queue')

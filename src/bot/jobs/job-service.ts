@@ -1,16 +1,16 @@
 import type { Logger } from 'pino';
-import { EngineError, type Engine, type GenerateResult, type GenerationProgress } from '../engine/types.ts';
-import { CoalescingUpdater } from './coalescing-updater.ts';
-import { REROLL_EMOJI } from './custom-ids.ts';
-import { describeDiscordError, retryAfterMs } from './discord-errors.ts';
-import type { DiscordMessenger, OutgoingMessage } from './discord-messenger.ts';
-import { previewFile, resultFiles } from './images.ts';
+import { EngineError, type Engine, type GenerateResult, type GenerationProgress } from '../../engine/types.ts';
+import { CoalescingUpdater } from '../delivery/coalescing-updater.ts';
+import { REROLL_EMOJI } from '../interactions/custom-ids.ts';
+import { describeDiscordError, retryAfterMs } from '../delivery/discord-errors.ts';
+import type { DiscordMessenger, OutgoingMessage } from '../delivery/discord-messenger.ts';
+import { previewFile, resultFiles } from '../delivery/images.ts';
 import { isCancelReason, type CancelReason, type Job } from './job.ts';
-import { cancelledMessage, failedMessage, progressMessage, queuedMessage, resultRow, startingMessage } from './job-messages.ts';
+import { cancelledMessage, failedMessage, progressMessage, queuedMessage, resultRow, startingMessage } from '../delivery/job-messages.ts';
 import type { JobQueue, Reservation, ReserveOutcome, SubmitOutcome } from './job-queue.ts';
-import { DeliveryError } from './reply-target.ts';
-import { buildResultEmbed } from './result-embed.ts';
-import type { ResultStore } from './result-store.ts';
+import { DeliveryError } from '../delivery/reply-target.ts';
+import { buildResultEmbed } from '../delivery/result-embed.ts';
+import type { ResultStore } from '../results/result-store.ts';
 
 export interface JobServiceOptions {
   engine: Engine;

@@ -1,8 +1,8 @@
 import type Keyv from 'keyv';
 import { z } from 'zod';
-import { SCHEDULER_NAMES } from '../engine/schedulers/scheduler.ts';
-import type { SchedulerName } from '../engine/types.ts';
-import { SIZE_NAMES, type SizeName } from './sizes.ts';
+import { SCHEDULER_NAMES } from '../../engine/schedulers/scheduler.ts';
+import type { SchedulerName } from '../../engine/types.ts';
+import { SIZE_NAMES, type SizeName } from '../jobs/sizes.ts';
 
 /** What moderators can set per channel with /settings. Absent fields fall back to the bot's defaults. */
 export interface ChannelSettings {

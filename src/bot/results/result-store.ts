@@ -1,5 +1,5 @@
 import type Keyv from 'keyv';
-import type { ResolvedRequest } from '../engine/types.ts';
+import type { ResolvedRequest } from '../../engine/types.ts';
 
 /** What a posted result needs to be rerolled or deleted later, including after a restart. */
 export interface ResultRecord {

@@ -1,8 +1,8 @@
 import { ButtonStyle, ComponentType, type APIActionRowComponent, type APIComponentInMessageActionRow } from 'discord.js';
-import type { GenerationProgress } from '../engine/types.ts';
-import { CustomIds, REROLL_EMOJI } from './custom-ids.ts';
+import type { GenerationProgress } from '../../engine/types.ts';
+import { CustomIds, REROLL_EMOJI } from '../interactions/custom-ids.ts';
 import type { OutgoingFile, OutgoingMessage } from './discord-messenger.ts';
-import type { CancelReason, Job } from './job.ts';
+import type { CancelReason, Job } from '../jobs/job.ts';
 import { formatDuration, truncate } from './result-embed.ts';
 
 type ActionRow = APIActionRowComponent<APIComponentInMessageActionRow>;

@@ -1,15 +1,15 @@
-import { randomSeed } from '../engine/request.ts';
-import { LIMITS } from '../engine/types.ts';
-import { findBannedWord } from './banned-words.ts';
-import type { BotContext } from './context.ts';
-import { describeDiscordError, isMissingPermissions } from './discord-errors.ts';
+import { randomSeed } from '../../engine/request.ts';
+import { LIMITS } from '../../engine/types.ts';
+import { findBannedWord } from '../settings/banned-words.ts';
+import type { BotContext } from '../context.ts';
+import { describeDiscordError, isMissingPermissions } from '../delivery/discord-errors.ts';
 import type { BotRequest } from './imagine-request.ts';
 import { effectiveMax } from './imagine-request.ts';
-import { admissionRefusal } from './interaction-replies.ts';
+import { admissionRefusal } from '../interactions/interaction-replies.ts';
 import { newJobId, type Job } from './job.ts';
-import { promptExcerpt } from './job-messages.ts';
-import { ChannelReply } from './reply-target.ts';
-import type { ResultRecord } from './result-store.ts';
+import { promptExcerpt } from '../delivery/job-messages.ts';
+import { ChannelReply } from '../delivery/reply-target.ts';
+import type { ResultRecord } from '../results/result-store.ts';
 
 export type RerollOutcome = { ok: true; jobId: string } | { ok: false; message: string };
 
