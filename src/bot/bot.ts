@@ -8,6 +8,7 @@ import { routeInteraction } from './interactions/interaction-router.ts';
 import type { Job } from './jobs/job.ts';
 import { InProcessJobQueue, type JobQueue } from './jobs/job-queue.ts';
 import { JobService } from './jobs/job-service.ts';
+import { JournaledJobQueue } from './jobs/journaled-job-queue.ts';
 import { handleReaction } from './interactions/reactions.ts';
 import { ResultStore, type ResultRecord } from './results/result-store.ts';
 import type { StoreBackend } from './settings/stores.ts';
@@ -46,13 +47,14 @@ export class ImagineBot {
       token: options.discord.token,
       applicationId: options.discord.applicationId,
     });
+    const queueOptions = {
+      concurrency: options.concurrency,
+      maxQueuedPerUser: options.maxQueuedPerUser,
+      onError: (error: unknown, jobId: string) => logger.error({ err: error, jobId }, 'job queue error'),
+    };
+    const { journal } = options.stores;
     const queue =
-      options.queue ??
-      new InProcessJobQueue<Job>({
-        concurrency: options.concurrency,
-        maxQueuedPerUser: options.maxQueuedPerUser,
-        onError: (error, jobId) => logger.error({ err: error, jobId }, 'job queue error'),
-      });
+      options.queue ?? (journal ? new JournaledJobQueue(journal, queueOptions) : new InProcessJobQueue<Job>(queueOptions));
     const results = new ResultStore(options.stores.open<ResultRecord>('results'));
     this.context = {
       jobs: new JobService({
@@ -87,9 +89,10 @@ export class ImagineBot {
     const ready = new Promise<void>((resolve) => this.client.once(Events.ClientReady, () => resolve()));
     await this.client.login(this.options.discord.token);
     await ready;
+    const resumed = this.context.jobs.resumeUnfinished();
     const { model, provider, providerReason } = this.options.engine.info;
     this.options.logger.info(
-      { user: this.client.user?.tag, guilds: this.client.guilds.cache.size, model: model.name, provider, providerReason },
+      { user: this.client.user?.tag, guilds: this.client.guilds.cache.size, model: model.name, provider, providerReason, resumedJobs: resumed },
       'bot ready',
     );
   }

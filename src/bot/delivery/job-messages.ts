@@ -30,7 +30,9 @@ export function resultRow(): ActionRow {
   };
 }
 
-const quote = (job: Job) => `> ${promptExcerpt(job.request.prompt)}`;
+export const RESUMED_NOTE = '↻ Resumed after a restart.';
+
+const quote = (job: Job) => `> ${promptExcerpt(job.request.prompt)}${job.resumed ? `\n${RESUMED_NOTE}` : ''}`;
 
 export function queuedMessage(job: Job, position: number): OutgoingMessage {
   const place = position === 1 ? 'next in line' : `position ${position} in the queue`;

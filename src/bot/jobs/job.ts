@@ -16,6 +16,8 @@ export interface Job extends QueueEntry {
   /** The result message this job rerolls. */
   parentMessageId?: string;
   createdAt: number;
+  /** Accepted before a restart and taken up again after it; its messages say so. */
+  resumed?: boolean;
   /** Latest progress while running, for /queue. */
   progress?: GenerationProgress;
   log: Logger;

@@ -26,7 +26,13 @@ export function freshSeed(previous: number): number {
  * in force when the result was made.
  */
 export async function startReroll(context: BotContext, record: ResultRecord, userId: string): Promise<RerollOutcome> {
-  const settings = await context.settings.get(record.channelId);
+  let settings;
+  try {
+    settings = await context.settings.get(record.channelId);
+  } catch (error) {
+    context.logger.error({ err: error, channelId: record.channelId }, 'channel settings unreadable; reroll refused');
+    return { ok: false, message: "I cannot read this channel's settings right now, so I am not taking jobs here. Please try again later." };
+  }
   if (!settings.enabled) return { ok: false, message: '/imagine is turned off in this channel.' };
   const banned = findBannedWord(record.request.prompt, settings.bannedWords);
   if (banned !== undefined) return { ok: false, message: `That prompt contains “${banned}”, which is no longer allowed in this channel.` };
