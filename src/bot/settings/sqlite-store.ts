@@ -122,10 +122,16 @@ class SqliteKeyValueStore<Value> implements KeyValueStore<Value> {
 
 export function openSqliteBackend(folder: string, now: () => number = Date.now): StoreBackend {
   const db = openDatabase(folder);
-  importLegacyJsonStores(db, folder);
-  // Results expire (see RESULT_RETENTION_MS); sweeping at start keeps the file from growing forever.
-  db.prepare('DELETE FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ?').run(now());
-  const journal = new SqliteJobJournal(db);
+  let journal: SqliteJobJournal;
+  try {
+    importLegacyJsonStores(db, folder);
+    // Results expire (see RESULT_RETENTION_MS); sweeping at start keeps the file from growing forever.
+    db.prepare('DELETE FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ?').run(now());
+    journal = new SqliteJobJournal(db);
+  } catch (error) {
+    db.close();
+    throw error instanceof StoreError ? error : new StoreError(`cannot prepare ${db.name}: ${reasonOf(error)}`, { cause: error });
+  }
   return {
     description: `SQLite database ${path.join(folder, DATABASE_FILE)}`,
     journal,
