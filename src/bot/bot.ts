@@ -10,6 +10,7 @@ import { InProcessJobQueue, type JobQueue } from './jobs/job-queue.ts';
 import { JobService } from './jobs/job-service.ts';
 import { JournaledJobQueue } from './jobs/journaled-job-queue.ts';
 import { handleReaction } from './interactions/reactions.ts';
+import { ResultOutbox, type OutboxEntry } from './results/result-outbox.ts';
 import { ResultStore, type ResultRecord } from './results/result-store.ts';
 import type { StoreBackend } from './settings/stores.ts';
 
@@ -56,18 +57,21 @@ export class ImagineBot {
     const queue =
       options.queue ?? (journal ? new JournaledJobQueue(journal, queueOptions) : new InProcessJobQueue<Job>(queueOptions));
     const results = new ResultStore(options.stores.open<ResultRecord>('results'));
+    const outbox = new ResultOutbox(options.stores.open<OutboxEntry>('outbox'), options.stores.open<string[]>('outbox-index'));
     this.context = {
       jobs: new JobService({
         engine: options.engine,
         queue,
         messenger,
         results,
+        outbox,
         logger,
         previewIntervalMs: options.previewIntervalMs,
         uploadLimitBytes: options.uploadLimitBytes,
       }),
       settings: new ChannelSettingsStore(options.stores.open<ChannelSettings>('settings')),
       results,
+      outbox,
       messenger,
       engineInfo: options.engine.info,
       concurrency: options.concurrency,
