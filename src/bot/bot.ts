@@ -1,16 +1,18 @@
 import { Client, Events, GatewayIntentBits, Partials } from 'discord.js';
 import type { Logger } from 'pino';
 import type { Engine } from '../engine/types.ts';
-import { ChannelSettingsStore, type ChannelSettings } from './channel-settings.ts';
+import { ChannelSettingsStore, type ChannelSettings } from './settings/channel-settings.ts';
 import type { BotContext } from './context.ts';
-import { DiscordMessenger } from './discord-messenger.ts';
-import { routeInteraction } from './interaction-router.ts';
-import type { Job } from './job.ts';
-import { InProcessJobQueue, type JobQueue } from './job-queue.ts';
-import { JobService } from './job-service.ts';
-import { handleReaction } from './reactions.ts';
-import { ResultStore, type ResultRecord } from './result-store.ts';
-import type { StoreBackend } from './stores.ts';
+import { DiscordMessenger } from './delivery/discord-messenger.ts';
+import { routeInteraction } from './interactions/interaction-router.ts';
+import type { Job } from './jobs/job.ts';
+import { InProcessJobQueue, type JobQueue } from './jobs/job-queue.ts';
+import { JobService } from './jobs/job-service.ts';
+import { JournaledJobQueue } from './jobs/journaled-job-queue.ts';
+import { handleReaction } from './interactions/reactions.ts';
+import { ResultOutbox, type OutboxEntry } from './results/result-outbox.ts';
+import { ResultStore, type ResultRecord } from './results/result-store.ts';
+import type { StoreBackend } from './settings/stores.ts';
 
 export interface ImagineBotOptions {
   discord: { token: string; applicationId: string; apiUrl: string };
@@ -46,26 +48,30 @@ export class ImagineBot {
       token: options.discord.token,
       applicationId: options.discord.applicationId,
     });
+    const queueOptions = {
+      concurrency: options.concurrency,
+      maxQueuedPerUser: options.maxQueuedPerUser,
+      onError: (error: unknown, jobId: string) => logger.error({ err: error, jobId }, 'job queue error'),
+    };
+    const { journal } = options.stores;
     const queue =
-      options.queue ??
-      new InProcessJobQueue<Job>({
-        concurrency: options.concurrency,
-        maxQueuedPerUser: options.maxQueuedPerUser,
-        onError: (error, jobId) => logger.error({ err: error, jobId }, 'job queue error'),
-      });
+      options.queue ?? (journal ? new JournaledJobQueue(journal, queueOptions) : new InProcessJobQueue<Job>(queueOptions));
     const results = new ResultStore(options.stores.open<ResultRecord>('results'));
+    const outbox = new ResultOutbox(options.stores.open<OutboxEntry>('outbox'), options.stores.open<string[]>('outbox-index'));
     this.context = {
       jobs: new JobService({
         engine: options.engine,
         queue,
         messenger,
         results,
+        outbox,
         logger,
         previewIntervalMs: options.previewIntervalMs,
         uploadLimitBytes: options.uploadLimitBytes,
       }),
       settings: new ChannelSettingsStore(options.stores.open<ChannelSettings>('settings')),
       results,
+      outbox,
       messenger,
       engineInfo: options.engine.info,
       concurrency: options.concurrency,
@@ -87,9 +93,10 @@ export class ImagineBot {
     const ready = new Promise<void>((resolve) => this.client.once(Events.ClientReady, () => resolve()));
     await this.client.login(this.options.discord.token);
     await ready;
+    const resumed = this.context.jobs.resumeUnfinished();
     const { model, provider, providerReason } = this.options.engine.info;
     this.options.logger.info(
-      { user: this.client.user?.tag, guilds: this.client.guilds.cache.size, model: model.name, provider, providerReason },
+      { user: this.client.user?.tag, guilds: this.client.guilds.cache.size, model: model.name, provider, providerReason, resumedJobs: resumed },
       'bot ready',
     );
   }

@@ -9,7 +9,7 @@ export interface BotConfig {
   concurrency: number;
   previewIntervalMs: number;
   maxQueuedPerUser: number;
-  /** `redis://…` / `rediss://…`, or a folder for the local file-backed store. */
+  /** `redis://…` / `rediss://…`, or the folder of the embedded SQLite database (imagine.db). */
   storeUrl: string;
   logLevel: LogLevel;
   /** How long a running job may keep going after SIGINT/SIGTERM before it is cancelled. */

@@ -4,7 +4,7 @@ import { ImagineBot } from '../bot/bot.ts';
 import { ConfigError, describeConfig, loadConfig, type BotConfig } from '../bot/config.ts';
 import { openEngine } from '../bot/engine-loader.ts';
 import { createLogger } from '../bot/logger.ts';
-import { openStoreBackend } from '../bot/stores.ts';
+import { openStoreBackend } from '../bot/settings/stores.ts';
 import { EngineError } from '../engine/types.ts';
 
 /** `npm start`: runs the bot until SIGINT/SIGTERM. */
@@ -33,13 +33,23 @@ async function main(): Promise<void> {
 
 async function run(config: BotConfig, logger: Logger): Promise<void> {
   logger.info({ config: describeConfig(config) }, 'starting');
-  const engine = await openEngine({
-    modelDir: config.modelDir,
-    provider: config.provider,
-    concurrency: config.concurrency,
-    logger: logger.child({ component: 'engine' }),
+  // Opened first: an unwritable or damaged store should stop the bot before minutes of model loading.
+  const stores = openStoreBackend(config.storeUrl, {
+    onConnectionError: (error) => logger.warn({ err: error }, 'store connection error (reconnecting)'),
   });
-  const stores = openStoreBackend(config.storeUrl);
+  logger.info({ store: stores.description }, 'store opened');
+  let engine: Awaited<ReturnType<typeof openEngine>>;
+  try {
+    engine = await openEngine({
+      modelDir: config.modelDir,
+      provider: config.provider,
+      concurrency: config.concurrency,
+      logger: logger.child({ component: 'engine' }),
+    });
+  } catch (error) {
+    await stores.close();
+    throw error;
+  }
   const bot = new ImagineBot({
     discord: config.discord,
     engine,

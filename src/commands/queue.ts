@@ -1,7 +1,7 @@
 import { InteractionContextType, MessageFlags, SlashCommandBuilder, type APIEmbed, type ChatInputCommandInteraction } from 'discord.js';
 import type { BotContext, SlashCommand } from '../bot/context.ts';
-import type { Job } from '../bot/job.ts';
-import { promptExcerpt } from '../bot/job-messages.ts';
+import type { Job } from '../bot/jobs/job.ts';
+import { promptExcerpt } from '../bot/delivery/job-messages.ts';
 
 const data = new SlashCommandBuilder()
   .setName('queue')
@@ -16,13 +16,29 @@ function describeJob(job: Job): string {
   return `<@${job.userId}> — ${promptExcerpt(job.request.prompt, 60)}`;
 }
 
-export function describeQueue(running: readonly Job[], queued: readonly Job[], context: Pick<BotContext, 'engineInfo' | 'concurrency'>): APIEmbed {
-  const runningLines = running.map((job) => {
+const elsewhere = (count: number) => (count === 1 ? '1 job from another server' : `${count} jobs from other servers`);
+
+/**
+ * The queue as one server may see it: its own jobs with their real places in line; other servers'
+ * jobs only as counts (their prompts and members are not this server's business).
+ */
+export function describeQueue(
+  running: readonly Job[],
+  queued: readonly Job[],
+  context: Pick<BotContext, 'engineInfo' | 'concurrency'>,
+  guildId: string | null,
+): APIEmbed {
+  const here = (job: Job) => job.guildId !== null && job.guildId === guildId;
+  const runningHere = running.filter(here);
+  const runningLines = runningHere.map((job) => {
     const progress = job.progress ? ` (step ${job.progress.step}/${job.progress.totalSteps})` : '';
     return `▶️ ${describeJob(job)}${progress}`;
   });
-  const queuedLines = queued.slice(0, MAX_LISTED).map((job, index) => `${index + 1}. ${describeJob(job)}`);
-  if (queued.length > MAX_LISTED) queuedLines.push(`…and ${queued.length - MAX_LISTED} more`);
+  if (runningHere.length < running.length) runningLines.push(`…and ${elsewhere(running.length - runningHere.length)}`);
+  const queuedHere = queued.map((job, index) => ({ job, position: index + 1 })).filter(({ job }) => here(job));
+  const queuedLines = queuedHere.slice(0, MAX_LISTED).map(({ job, position }) => `${position}. ${describeJob(job)}`);
+  if (queuedHere.length > MAX_LISTED) queuedLines.push(`…and ${queuedHere.length - MAX_LISTED} more from this server`);
+  if (queuedHere.length < queued.length) queuedLines.push(`(${elsewhere(queued.length - queuedHere.length)} also waiting)`);
   const { model, provider } = context.engineInfo;
   return {
     title: '/imagine queue',
@@ -39,7 +55,7 @@ export function describeQueue(running: readonly Job[], queued: readonly Job[], c
 async function execute(interaction: ChatInputCommandInteraction, context: BotContext): Promise<void> {
   const { running, queued } = context.jobs.queue.snapshot();
   await interaction.reply({
-    embeds: [describeQueue(running, queued, context)],
+    embeds: [describeQueue(running, queued, context, interaction.guildId)],
     flags: MessageFlags.Ephemeral,
     allowedMentions: { parse: [] },
   });

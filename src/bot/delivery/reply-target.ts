@@ -15,6 +15,22 @@ export interface ReplyTarget {
   deliver(message: OutgoingMessage): Promise<SentMessage>;
   /** The message shown so far, once known. */
   readonly messageId: string | undefined;
+  /** What it takes to reach this message again from another process or after a restart. */
+  record(): ReplyTargetRecord;
+}
+
+/** A {@link ReplyTarget} as data. Holds the interaction token, which is good for 15 minutes only. */
+export type ReplyTargetRecord =
+  | { kind: 'interaction'; interactionToken: string; channelId: string; ownerId: string; createdAt: number }
+  | { kind: 'channel'; channelId: string; replyTo: string; messageId: string | undefined };
+
+/** Rebuilds a reply target from its record: a job resumed after a restart keeps editing its message. */
+export function replyTargetFromRecord(record: ReplyTargetRecord, messenger: DiscordMessenger, logger: Logger): ReplyTarget {
+  if (record.kind === 'interaction') {
+    const { interactionToken, channelId, ownerId, createdAt } = record;
+    return new InteractionReply({ messenger, interactionToken, channelId, ownerId, createdAt, logger });
+  }
+  return ChannelReply.restore({ messenger, channelId: record.channelId, replyTo: record.replyTo, logger }, record.messageId);
 }
 
 export class DeliveryError extends Error {
@@ -45,6 +61,11 @@ export class InteractionReply implements ReplyTarget {
     return this.#messageId;
   }
 
+  record(): ReplyTargetRecord {
+    const { interactionToken, channelId, ownerId, createdAt } = this.options;
+    return { kind: 'interaction', interactionToken, channelId, ownerId, createdAt };
+  }
+
   get tokenUsable(): boolean {
     return this.#now() - this.options.createdAt < INTERACTION_TOKEN_LIFETIME_MS - TOKEN_SAFETY_MARGIN_MS;
   }
@@ -63,7 +84,8 @@ export class InteractionReply implements ReplyTarget {
         this.#remember(sent);
         return { id: sent.id || (this.#messageId ?? ''), channelId: sent.channelId || this.options.channelId };
       } catch (error) {
-        if (!isInteractionTokenGone(error) && !isServerError(error)) throw error;
+        // 10008: someone deleted the reply. The image must not be lost with it.
+        if (!isInteractionTokenGone(error) && !isServerError(error) && !isUnknownMessage(error)) throw error;
         logger.warn({ err: describeDiscordError(error) }, 'could not edit the reply; posting the result as a channel message');
       }
     } else {
@@ -91,7 +113,7 @@ export class InteractionReply implements ReplyTarget {
         await messenger
           .followUp(
             this.options.interactionToken,
-            { content: 'I could not post your image: I am missing permissions in this channel (Send Messages, Attach Files, Embed Links).' },
+            { content: 'I could not post your image here: I am missing permissions in this channel (Send Messages, Attach Files, Embed Links). I will try to send it to you by DM.' },
             { ephemeral: true },
           )
           .catch((followUpError: unknown) => logger.warn({ err: describeDiscordError(followUpError) }, 'permission notice failed too'));
@@ -127,8 +149,20 @@ export class ChannelReply implements ReplyTarget {
     return reply;
   }
 
+  /** A reply whose first message was posted by an earlier process. */
+  static restore(options: ChannelReplyOptions, messageId: string | undefined): ChannelReply {
+    const reply = new ChannelReply(options);
+    reply.#messageId = messageId;
+    return reply;
+  }
+
   get messageId(): string | undefined {
     return this.#messageId;
+  }
+
+  record(): ReplyTargetRecord {
+    const { channelId, replyTo } = this.options;
+    return { kind: 'channel', channelId, replyTo, messageId: this.#messageId };
   }
 
   async update(message: OutgoingMessage): Promise<void> {
