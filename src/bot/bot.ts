@@ -1,6 +1,6 @@
 import { Client, Events, GatewayIntentBits, Partials } from 'discord.js';
 import type { Logger } from 'pino';
-import type { Engine } from '../engine/types.ts';
+import type { Engine, EngineInfo } from '../engine/types.ts';
 import { ChannelSettingsStore, type ChannelSettings } from './channel-settings.ts';
 import type { BotContext } from './context.ts';
 import { DiscordMessenger } from './discord-messenger.ts';
@@ -8,13 +8,15 @@ import { routeInteraction } from './interaction-router.ts';
 import type { Job } from './job.ts';
 import { InProcessJobQueue, type JobQueue } from './job-queue.ts';
 import { JobService } from './job-service.ts';
+import type { JobDesk } from './jobs/job-desk.ts';
 import { handleReaction } from './reactions.ts';
 import { ResultStore, type ResultRecord } from './result-store.ts';
 import type { StoreBackend } from './stores.ts';
 
 export interface ImagineBotOptions {
   discord: { token: string; applicationId: string; apiUrl: string };
-  engine: Engine;
+  /** The embedded mode's engine; absent in the distributed mode's gateway, which runs no job itself. */
+  engine?: Engine;
   stores: StoreBackend;
   logger: Logger;
   concurrency: number;
@@ -24,6 +26,8 @@ export interface ImagineBotOptions {
   shutdownGraceMs: number;
   /** A different queue implementation (e.g. shared across processes); defaults to the in-process one. */
   queue?: JobQueue<Job>;
+  /** The distributed mode: jobs go to workers through this desk instead of running here. */
+  distributed?: { jobs: JobDesk; engineInfo: EngineInfo };
 }
 
 /** The Discord side of the bot: one gateway connection, the job queue, and the handlers. */
@@ -46,28 +50,32 @@ export class ImagineBot {
       token: options.discord.token,
       applicationId: options.discord.applicationId,
     });
-    const queue =
-      options.queue ??
-      new InProcessJobQueue<Job>({
-        concurrency: options.concurrency,
-        maxQueuedPerUser: options.maxQueuedPerUser,
-        onError: (error, jobId) => logger.error({ err: error, jobId }, 'job queue error'),
-      });
     const results = new ResultStore(options.stores.open<ResultRecord>('results'));
-    this.context = {
-      jobs: new JobService({
-        engine: options.engine,
-        queue,
+    const { distributed, engine } = options;
+    if (!distributed && !engine) throw new Error('ImagineBot needs an engine, or a distributed job desk');
+    const jobs =
+      distributed?.jobs ??
+      new JobService({
+        engine: engine!,
+        queue:
+          options.queue ??
+          new InProcessJobQueue<Job>({
+            concurrency: options.concurrency,
+            maxQueuedPerUser: options.maxQueuedPerUser,
+            onError: (error, jobId) => logger.error({ err: error, jobId }, 'job queue error'),
+          }),
         messenger,
         results,
         logger,
         previewIntervalMs: options.previewIntervalMs,
         uploadLimitBytes: options.uploadLimitBytes,
-      }),
+      });
+    this.context = {
+      jobs,
       settings: new ChannelSettingsStore(options.stores.open<ChannelSettings>('settings')),
       results,
       messenger,
-      engineInfo: options.engine.info,
+      engineInfo: distributed?.engineInfo ?? engine!.info,
       concurrency: options.concurrency,
       logger,
     };
@@ -87,9 +95,9 @@ export class ImagineBot {
     const ready = new Promise<void>((resolve) => this.client.once(Events.ClientReady, () => resolve()));
     await this.client.login(this.options.discord.token);
     await ready;
-    const { model, provider, providerReason } = this.options.engine.info;
+    const { model, provider, providerReason } = this.context.engineInfo;
     this.options.logger.info(
-      { user: this.client.user?.tag, guilds: this.client.guilds.cache.size, model: model.name, provider, providerReason },
+      { user: this.client.user?.tag, guilds: this.client.guilds.cache.size, model: model.name, provider, providerReason, distributed: Boolean(this.options.distributed) },
       'bot ready',
     );
   }

@@ -3,12 +3,12 @@ import type { Logger } from 'pino';
 import type { EngineInfo } from '../engine/types.ts';
 import type { ChannelSettingsStore } from './channel-settings.ts';
 import type { DiscordMessenger } from './discord-messenger.ts';
-import type { JobService } from './job-service.ts';
+import type { JobDesk } from './jobs/job-desk.ts';
 import type { ResultStore } from './result-store.ts';
 
 /** What command, button and reaction handlers work with. */
 export interface BotContext {
-  jobs: JobService;
+  jobs: JobDesk;
   settings: ChannelSettingsStore;
   results: ResultStore;
   messenger: DiscordMessenger;

@@ -16,7 +16,10 @@ export async function replyPrivately(interaction: RepliableInteraction, content:
   await interaction.followUp({ content, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
 }
 
-export function admissionRefusal(admission: { reason: 'user-limit'; limit: number } | { reason: 'closed' }): string {
+export const QUEUE_UNAVAILABLE = 'The queue is unavailable, try again shortly.';
+
+export function admissionRefusal(admission: { reason: 'user-limit'; limit: number } | { reason: 'closed' } | { reason: 'unavailable' }): string {
+  if (admission.reason === 'unavailable') return QUEUE_UNAVAILABLE;
   if (admission.reason === 'closed') return 'The bot is shutting down, so it is not taking new jobs. Please try again in a minute.';
   const jobs = admission.limit === 1 ? 'a job' : `${admission.limit} jobs`;
   return `You already have ${jobs} waiting in the queue. Wait for one to start, or cancel one, before adding another.`;

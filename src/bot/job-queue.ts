@@ -17,7 +17,9 @@ export interface QueueTask {
 export type SubmitOutcome =
   | { accepted: true; /** 0 = running already, 1 = next, … */ position: number }
   | { accepted: false; reason: 'user-limit'; limit: number }
-  | { accepted: false; reason: 'closed' };
+  | { accepted: false; reason: 'closed' }
+  /** The shared queue (Redis) cannot be reached: nothing was accepted. */
+  | { accepted: false; reason: 'unavailable' };
 
 export type Refusal = Exclude<SubmitOutcome, { accepted: true }>;
 

@@ -8,6 +8,7 @@ import { previewFile, resultFiles } from './images.ts';
 import { isCancelReason, type CancelReason, type Job } from './job.ts';
 import { cancelledMessage, failedMessage, progressMessage, queuedMessage, resultRow, startingMessage } from './job-messages.ts';
 import type { JobQueue, Reservation, ReserveOutcome, SubmitOutcome } from './job-queue.ts';
+import { summarizeJob, type JobDesk, type QueueView } from './jobs/job-desk.ts';
 import { DeliveryError } from './reply-target.ts';
 import { buildResultEmbed } from './result-embed.ts';
 import type { ResultStore } from './result-store.ts';
@@ -27,7 +28,7 @@ export interface JobServiceOptions {
 type StatusUpdate = { kind: 'queued'; position: number } | { kind: 'starting' } | { kind: 'progress'; progress: GenerationProgress };
 
 /** Runs accepted jobs through the queue and the engine, and keeps each job's message up to date. */
-export class JobService {
+export class JobService implements JobDesk {
   readonly #updaters = new Map<string, CoalescingUpdater<StatusUpdate>>();
   /** Queue positions as last shown to each waiting job's owner. */
   readonly #shownPositions = new Map<string, number>();
@@ -42,13 +43,31 @@ export class JobService {
     return this.options.queue;
   }
 
+  /** The in-process queue is always there. */
+  available(): boolean {
+    return true;
+  }
+
   /** Holds a queue place for `userId`: check this before acknowledging, submit after. */
-  reserve(userId: string): ReserveOutcome<Job> {
+  async reserve(userId: string): Promise<ReserveOutcome<Job>> {
     return this.options.queue.reserve(userId);
   }
 
+  async submit(job: Job, reservation?: Reservation<Job>): Promise<SubmitOutcome> {
+    return this.submitNow(job, reservation);
+  }
+
+  async ownerOf(jobId: string): Promise<string | undefined> {
+    return this.options.queue.get(jobId)?.userId;
+  }
+
+  async view(): Promise<QueueView> {
+    const { running, queued } = this.options.queue.snapshot();
+    return { running: running.map(summarizeJob), queued: queued.map(summarizeJob) };
+  }
+
   /** Submits a job in a place reserved earlier (or a fresh one). */
-  submit(job: Job, reservation?: Reservation<Job>): SubmitOutcome {
+  submitNow(job: Job, reservation?: Reservation<Job>): SubmitOutcome {
     job.log.info({ userId: job.userId, channelId: job.channelId, request: job.request, parentMessageId: job.parentMessageId }, 'job submitted');
     const updater = this.#createUpdater(job);
     this.#updaters.set(job.id, updater);
@@ -70,7 +89,7 @@ export class JobService {
     return outcome;
   }
 
-  cancel(jobId: string, reason: CancelReason): 'queued' | 'running' | 'unknown' {
+  async cancel(jobId: string, reason: CancelReason): Promise<'queued' | 'running' | 'unknown'> {
     return this.options.queue.cancel(jobId, reason);
   }
 

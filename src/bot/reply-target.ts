@@ -15,6 +15,22 @@ export interface ReplyTarget {
   deliver(message: OutgoingMessage): Promise<SentMessage>;
   /** The message shown so far, once known. */
   readonly messageId: string | undefined;
+  /** Where this reply is, as plain data: enough for another process to carry on with it. */
+  readonly address: ReplyAddress;
+}
+
+/** A reply target as data (for a job stored in a queue and run elsewhere). */
+export type ReplyAddress =
+  | { kind: 'interaction'; interactionToken: string; channelId: string; ownerId: string; createdAt: number }
+  | { kind: 'channel'; channelId: string; replyTo: string; messageId: string | undefined };
+
+/** Rebuilds a reply target from its address, e.g. in a worker process. */
+export function replyTargetAt(address: ReplyAddress, messenger: DiscordMessenger, logger: Logger): ReplyTarget {
+  if (address.kind === 'interaction') {
+    const { interactionToken, channelId, ownerId, createdAt } = address;
+    return new InteractionReply({ messenger, interactionToken, channelId, ownerId, createdAt, logger });
+  }
+  return ChannelReply.resume({ messenger, channelId: address.channelId, replyTo: address.replyTo, logger }, address.messageId);
 }
 
 export class DeliveryError extends Error {
@@ -43,6 +59,11 @@ export class InteractionReply implements ReplyTarget {
 
   get messageId(): string | undefined {
     return this.#messageId;
+  }
+
+  get address(): ReplyAddress {
+    const { interactionToken, channelId, ownerId, createdAt } = this.options;
+    return { kind: 'interaction', interactionToken, channelId, ownerId, createdAt };
   }
 
   get tokenUsable(): boolean {
@@ -127,8 +148,20 @@ export class ChannelReply implements ReplyTarget {
     return reply;
   }
 
+  /** A reply whose status message was posted earlier (by this process or another). */
+  static resume(options: ChannelReplyOptions, messageId: string | undefined): ChannelReply {
+    const reply = new ChannelReply(options);
+    reply.#messageId = messageId;
+    return reply;
+  }
+
   get messageId(): string | undefined {
     return this.#messageId;
+  }
+
+  get address(): ReplyAddress {
+    const { channelId, replyTo } = this.options;
+    return { kind: 'channel', channelId, replyTo, messageId: this.#messageId };
   }
 
   async update(message: OutgoingMessage): Promise<void> {

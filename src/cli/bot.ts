@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { ImagineBot } from '../bot/bot.ts';
 import { ConfigError, describeConfig, loadConfig, type BotConfig } from '../bot/config.ts';
 import { openEngine } from '../bot/engine-loader.ts';
+import { openGateway } from '../bot/jobs/bullmq/open-gateway.ts';
 import { createLogger } from '../bot/logger.ts';
 import { openStoreBackend } from '../bot/stores.ts';
 import { EngineError } from '../engine/types.ts';
@@ -31,18 +32,35 @@ async function main(): Promise<void> {
   }
 }
 
-async function run(config: BotConfig, logger: Logger): Promise<void> {
-  logger.info({ config: describeConfig(config) }, 'starting');
+/** What the bot process runs jobs with: an engine here (embedded mode), or workers behind Redis (distributed). */
+async function openJobs(config: BotConfig, logger: Logger) {
+  if (config.queueUrl) {
+    const gateway = await openGateway({
+      queueUrl: config.queueUrl,
+      modelDir: config.modelDir,
+      discord: config.discord,
+      maxQueuedPerUser: config.maxQueuedPerUser,
+      previewIntervalMs: config.previewIntervalMs,
+      logger,
+    });
+    return { distributed: { jobs: gateway.desk, engineInfo: gateway.engineInfo }, close: () => gateway.close() };
+  }
   const engine = await openEngine({
     modelDir: config.modelDir,
     provider: config.provider,
     concurrency: config.concurrency,
     logger: logger.child({ component: 'engine' }),
   });
+  return { engine, close: () => engine.close() };
+}
+
+async function run(config: BotConfig, logger: Logger): Promise<void> {
+  logger.info({ config: describeConfig(config) }, 'starting');
+  const { close: closeJobs, ...jobs } = await openJobs(config, logger);
   const stores = openStoreBackend(config.storeUrl);
   const bot = new ImagineBot({
     discord: config.discord,
-    engine,
+    ...jobs,
     stores,
     logger,
     concurrency: config.concurrency,
@@ -63,7 +81,7 @@ async function run(config: BotConfig, logger: Logger): Promise<void> {
     bot
       .stop()
       .then(() => stores.close())
-      .then(() => engine.close())
+      .then(() => closeJobs())
       .then(
         () => process.exit(0),
         (error: unknown) => {
@@ -78,7 +96,7 @@ async function run(config: BotConfig, logger: Logger): Promise<void> {
   try {
     await bot.start();
   } catch (error) {
-    await Promise.allSettled([bot.client.destroy(), stores.close(), engine.close()]);
+    await Promise.allSettled([bot.client.destroy(), stores.close(), closeJobs()]);
     throw error;
   }
 }

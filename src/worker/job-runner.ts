@@ -1,0 +1,193 @@
+import type { Logger } from 'pino';
+import { CoalescingUpdater } from '../bot/coalescing-updater.ts';
+import { REROLL_EMOJI } from '../bot/custom-ids.ts';
+import { describeDiscordError, retryAfterMs } from '../bot/discord-errors.ts';
+import type { DiscordMessenger, OutgoingMessage, SentMessage } from '../bot/discord-messenger.ts';
+import { previewFile, resultFiles } from '../bot/images.ts';
+import type { CancelReason, Job } from '../bot/job.ts';
+import { cancelledMessage, failedMessage, progressMessage, resultRow, startingMessage } from '../bot/job-messages.ts';
+import type { DeliveryMarker } from '../bot/jobs/bullmq/delivery-marker.ts';
+import { buildResultEmbed } from '../bot/result-embed.ts';
+import type { ResultStore } from '../bot/result-store.ts';
+import { EngineError, type Engine, type GenerateResult, type GenerationProgress } from '../engine/types.ts';
+
+export interface JobRunnerOptions {
+  messenger: DiscordMessenger;
+  results: ResultStore;
+  marker: DeliveryMarker;
+  logger: Logger;
+  previewIntervalMs: number;
+  uploadLimitBytes: number;
+  /** Longer side of preview images, in pixels. */
+  previewSize?: number;
+}
+
+/** Why a running job was stopped: a user's cancel, or this worker handing it back to the queue. */
+export type StopReason = CancelReason | { kind: 'hand-back' };
+
+/**
+ * How a run ended. `handed-back` and `abandoned` send no final message: the job runs again elsewhere
+ * (handed back on shutdown; abandoned when this worker lost its lock and BullMQ gave the job away).
+ */
+export type RunEnd = 'delivered' | 'already-delivered' | 'cancelled' | 'failed' | 'handed-back' | 'abandoned';
+
+/** Another worker is sending this job's final message right now; BullMQ retries the job later. */
+export class DeliveryInProgressError extends Error {
+  override readonly name = 'DeliveryInProgressError';
+}
+
+type StatusUpdate = { kind: 'starting' } | { kind: 'progress'; progress: GenerationProgress };
+
+/**
+ * Runs one job on a worker: generation with previews edited straight into the user's Discord message
+ * (throttled, 429-aware), then the final message exactly once through the delivery marker.
+ */
+export class JobRunner {
+  constructor(private readonly options: JobRunnerOptions) {}
+
+  async run(
+    job: Job,
+    engine: Engine,
+    signal: AbortSignal,
+    stopReason: () => StopReason | undefined,
+    onProgress: (progress: GenerationProgress) => void,
+  ): Promise<RunEnd> {
+    if (await this.options.marker.isDelivered(job.id)) {
+      job.log.info('job already delivered before a rerun; nothing to do');
+      return 'already-delivered';
+    }
+    const updater = this.#createUpdater(job);
+    job.log.info('job started');
+    updater.push({ kind: 'starting' });
+    const startedAt = Date.now();
+    let result: GenerateResult;
+    try {
+      result = await engine.generate(job.request, {
+        signal,
+        previewEvery: 1,
+        onProgress: (progress) => {
+          job.progress = progress;
+          onProgress(progress);
+          updater.push({ kind: 'progress', progress });
+        },
+      });
+    } catch (error) {
+      if (signal.aborted) {
+        const reason = stopReason();
+        if (reason?.kind === 'hand-back') {
+          updater.stop();
+          job.log.info('job handed back to the queue');
+          return 'handed-back';
+        }
+        if (!reason) {
+          updater.stop();
+          job.log.warn('job stopped without a cancel: this worker lost its lock, the job runs elsewhere');
+          return 'abandoned';
+        }
+        job.log.info({ reason }, 'job cancelled while running');
+        return (await this.finish(job, updater, cancelledMessage(job, reason))) ? 'cancelled' : 'already-delivered';
+      }
+      if (error instanceof EngineError) job.log.warn({ err: error, code: error.code }, 'engine refused or failed the job');
+      else job.log.error({ err: error }, 'job failed unexpectedly');
+      await this.finish(job, updater, failedMessage(job, error instanceof EngineError ? error.message : undefined));
+      return 'failed';
+    }
+    return this.#deliverResult(job, engine, updater, result, Date.now() - startedAt);
+  }
+
+  /** A job cancelled before it started here. */
+  async cancelled(job: Job, reason: CancelReason | undefined): Promise<void> {
+    await this.finish(job, this.#createUpdater(job), cancelledMessage(job, reason));
+  }
+
+  async #deliverResult(job: Job, engine: Engine, updater: CoalescingUpdater<StatusUpdate>, result: GenerateResult, elapsedMs: number): Promise<RunEnd> {
+    const { messenger, results, uploadLimitBytes } = this.options;
+    const model = engine.info.model.name;
+    let message: OutgoingMessage;
+    try {
+      const files = await resultFiles(
+        result.images.map((image) => image.png),
+        `imagine-${result.request.seed}`,
+        uploadLimitBytes,
+      );
+      const parentUrl =
+        job.parentMessageId && job.guildId ? `https://discord.com/channels/${job.guildId}/${job.channelId}/${job.parentMessageId}` : undefined;
+      const embed = buildResultEmbed({
+        request: result.request,
+        model,
+        elapsedMs,
+        jobId: job.id,
+        ...(files.length === 1 && files[0] ? { imageName: files[0].name } : {}),
+        ...(parentUrl ? { parentUrl } : {}),
+      });
+      message = { content: `<@${job.userId}>`, embeds: [embed], files, components: [resultRow()] };
+    } catch (error) {
+      job.log.error({ err: error }, 'could not prepare the result');
+      await this.finish(job, updater, failedMessage(job, undefined));
+      return 'failed';
+    }
+    const sent = await this.finish(job, updater, message);
+    if (!sent) return 'already-delivered';
+    await results
+      .save({
+        jobId: job.id,
+        ownerId: job.userId,
+        guildId: job.guildId,
+        channelId: sent.channelId,
+        messageId: sent.id,
+        request: result.request,
+        model,
+        ...(job.parentMessageId ? { parentMessageId: job.parentMessageId } : {}),
+        createdAt: Date.now(),
+      })
+      .catch((error: unknown) => job.log.error({ err: error }, 'could not store the result for rerolls'));
+    await messenger
+      .addReaction(sent.channelId, sent.id, REROLL_EMOJI)
+      .catch((error: unknown) => job.log.warn({ err: describeDiscordError(error) }, 'could not add the reroll reaction'));
+    job.log.info({ messageId: sent.id, seed: result.request.seed, elapsedMs }, 'job delivered');
+    return 'delivered';
+  }
+
+  /**
+   * The job's final message, at most once across every worker and rerun: claimed in Redis first,
+   * marked done after. Undefined when it was already delivered (or could not be delivered at all).
+   */
+  async finish(job: Job, updater: CoalescingUpdater<StatusUpdate>, message: OutgoingMessage): Promise<SentMessage | undefined> {
+    const { marker } = this.options;
+    const claim = await marker.claim(job.id);
+    if (claim !== 'claimed') {
+      updater.stop();
+      if (claim === 'delivered') {
+        job.log.info('final message already sent by an earlier run');
+        return undefined;
+      }
+      throw new DeliveryInProgressError(`job ${job.id}: another worker is delivering it`);
+    }
+    let sent: SentMessage;
+    try {
+      sent = await updater.finish(() => job.reply.deliver(message));
+    } catch (error) {
+      // Retrying would not help (e.g. no permission to post anywhere); recorded so a rerun does not try again.
+      job.log.error({ err: describeDiscordError(error) }, 'could not deliver the final message');
+      await marker.markDelivered(job.id, 'undeliverable');
+      return undefined;
+    }
+    await marker.markDelivered(job.id, `${sent.channelId}/${sent.id}`);
+    return sent;
+  }
+
+  #createUpdater(job: Job): CoalescingUpdater<StatusUpdate> {
+    return new CoalescingUpdater<StatusUpdate>({
+      intervalMs: this.options.previewIntervalMs,
+      send: async (update) => job.reply.update(await this.#statusMessage(job, update)),
+      retryAfterMs,
+      onError: (error) => job.log.debug({ err: describeDiscordError(error) }, 'status edit failed (next one will catch up)'),
+    });
+  }
+
+  async #statusMessage(job: Job, update: StatusUpdate): Promise<OutgoingMessage> {
+    if (update.kind === 'starting') return startingMessage(job);
+    const { preview } = update.progress;
+    return progressMessage(job, update.progress, preview ? await previewFile(preview, this.options.previewSize) : undefined);
+  }
+}
