@@ -1,17 +1,18 @@
 import { Client, Events, GatewayIntentBits, Partials } from 'discord.js';
 import type { Logger } from 'pino';
 import type { Engine, EngineInfo } from '../engine/types.ts';
-import { ChannelSettingsStore, type ChannelSettings } from './channel-settings.ts';
+import { ChannelSettingsStore, type ChannelSettings } from './settings/channel-settings.ts';
 import type { BotContext } from './context.ts';
-import { DiscordMessenger } from './discord-messenger.ts';
-import { routeInteraction } from './interaction-router.ts';
-import type { Job } from './job.ts';
-import { InProcessJobQueue, type JobQueue } from './job-queue.ts';
-import { JobService } from './job-service.ts';
+import { DiscordMessenger } from './delivery/discord-messenger.ts';
+import { routeInteraction } from './interactions/interaction-router.ts';
+import type { Job } from './jobs/job.ts';
+import { InProcessJobQueue, type JobQueue } from './jobs/job-queue.ts';
 import type { JobDesk } from './jobs/job-desk.ts';
-import { handleReaction } from './reactions.ts';
-import { ResultStore, type ResultRecord } from './result-store.ts';
-import type { StoreBackend } from './stores.ts';
+import { JobService } from './jobs/job-service.ts';
+import { JournaledJobQueue } from './jobs/journaled-job-queue.ts';
+import { handleReaction } from './interactions/reactions.ts';
+import { ResultStore, type ResultRecord } from './results/result-store.ts';
+import type { StoreBackend } from './settings/stores.ts';
 
 export interface ImagineBotOptions {
   discord: { token: string; applicationId: string; apiUrl: string };
@@ -34,6 +35,8 @@ export interface ImagineBotOptions {
 export class ImagineBot {
   readonly client: Client;
   readonly context: BotContext;
+  /** The embedded mode's job service (absent in the distributed mode). */
+  readonly #service: JobService | undefined;
   #stopping: Promise<void> | undefined;
 
   constructor(private readonly options: ImagineBotOptions) {
@@ -50,28 +53,29 @@ export class ImagineBot {
       token: options.discord.token,
       applicationId: options.discord.applicationId,
     });
-    const results = new ResultStore(options.stores.open<ResultRecord>('results'));
     const { distributed, engine } = options;
     if (!distributed && !engine) throw new Error('ImagineBot needs an engine, or a distributed job desk');
-    const jobs =
-      distributed?.jobs ??
-      new JobService({
-        engine: engine!,
-        queue:
-          options.queue ??
-          new InProcessJobQueue<Job>({
-            concurrency: options.concurrency,
-            maxQueuedPerUser: options.maxQueuedPerUser,
-            onError: (error, jobId) => logger.error({ err: error, jobId }, 'job queue error'),
-          }),
-        messenger,
-        results,
-        logger,
-        previewIntervalMs: options.previewIntervalMs,
-        uploadLimitBytes: options.uploadLimitBytes,
-      });
+    const queueOptions = {
+      concurrency: options.concurrency,
+      maxQueuedPerUser: options.maxQueuedPerUser,
+      onError: (error: unknown, jobId: string) => logger.error({ err: error, jobId }, 'job queue error'),
+    };
+    const { journal } = options.stores;
+    const results = new ResultStore(options.stores.open<ResultRecord>('results'));
+    this.#service =
+      engine && !distributed
+        ? new JobService({
+            engine,
+            queue: options.queue ?? (journal ? new JournaledJobQueue(journal, queueOptions) : new InProcessJobQueue<Job>(queueOptions)),
+            messenger,
+            results,
+            logger,
+            previewIntervalMs: options.previewIntervalMs,
+            uploadLimitBytes: options.uploadLimitBytes,
+          })
+        : undefined;
     this.context = {
-      jobs,
+      jobs: distributed?.jobs ?? this.#service!,
       settings: new ChannelSettingsStore(options.stores.open<ChannelSettings>('settings')),
       results,
       messenger,
@@ -95,9 +99,19 @@ export class ImagineBot {
     const ready = new Promise<void>((resolve) => this.client.once(Events.ClientReady, () => resolve()));
     await this.client.login(this.options.discord.token);
     await ready;
+    // In the distributed mode, unfinished jobs live on in Redis and workers carry on with them.
+    const resumed = this.#service?.resumeUnfinished() ?? 0;
     const { model, provider, providerReason } = this.context.engineInfo;
     this.options.logger.info(
-      { user: this.client.user?.tag, guilds: this.client.guilds.cache.size, model: model.name, provider, providerReason, distributed: Boolean(this.options.distributed) },
+      {
+        user: this.client.user?.tag,
+        guilds: this.client.guilds.cache.size,
+        model: model.name,
+        provider,
+        providerReason,
+        resumedJobs: resumed,
+        distributed: Boolean(this.options.distributed),
+      },
       'bot ready',
     );
   }

@@ -1,10 +1,10 @@
 import type { ChatInputCommandInteraction, RESTPostAPIChatInputApplicationCommandsJSONBody } from 'discord.js';
 import type { Logger } from 'pino';
 import type { EngineInfo } from '../engine/types.ts';
-import type { ChannelSettingsStore } from './channel-settings.ts';
-import type { DiscordMessenger } from './discord-messenger.ts';
+import type { ChannelSettingsStore } from './settings/channel-settings.ts';
+import type { DiscordMessenger } from './delivery/discord-messenger.ts';
 import type { JobDesk } from './jobs/job-desk.ts';
-import type { ResultStore } from './result-store.ts';
+import type { ResultStore } from './results/result-store.ts';
 
 /** What command, button and reaction handlers work with. */
 export interface BotContext {

@@ -5,7 +5,7 @@ import { ConfigError, describeConfig, loadConfig, type BotConfig } from '../bot/
 import { openEngine } from '../bot/engine-loader.ts';
 import { openGateway } from '../bot/jobs/bullmq/open-gateway.ts';
 import { createLogger } from '../bot/logger.ts';
-import { openStoreBackend } from '../bot/stores.ts';
+import { openStoreBackend } from '../bot/settings/stores.ts';
 import { EngineError } from '../engine/types.ts';
 
 /** `npm start`: runs the bot until SIGINT/SIGTERM. */
@@ -56,11 +56,20 @@ async function openJobs(config: BotConfig, logger: Logger) {
 
 async function run(config: BotConfig, logger: Logger): Promise<void> {
   logger.info({ config: describeConfig(config) }, 'starting');
-  const { close: closeJobs, ...jobs } = await openJobs(config, logger);
+  // Opened first: an unwritable or damaged store should stop the bot before minutes of model loading.
   const stores = openStoreBackend(config.storeUrl);
+  logger.info({ store: stores.description }, 'store opened');
+  let jobs: Awaited<ReturnType<typeof openJobs>>;
+  try {
+    jobs = await openJobs(config, logger);
+  } catch (error) {
+    await stores.close();
+    throw error;
+  }
   const bot = new ImagineBot({
     discord: config.discord,
-    ...jobs,
+    ...(jobs.engine ? { engine: jobs.engine } : {}),
+    ...(jobs.distributed ? { distributed: jobs.distributed } : {}),
     stores,
     logger,
     concurrency: config.concurrency,
@@ -81,7 +90,7 @@ async function run(config: BotConfig, logger: Logger): Promise<void> {
     bot
       .stop()
       .then(() => stores.close())
-      .then(() => closeJobs())
+      .then(() => jobs.close())
       .then(
         () => process.exit(0),
         (error: unknown) => {
@@ -96,7 +105,7 @@ async function run(config: BotConfig, logger: Logger): Promise<void> {
   try {
     await bot.start();
   } catch (error) {
-    await Promise.allSettled([bot.client.destroy(), stores.close(), closeJobs()]);
+    await Promise.allSettled([bot.client.destroy(), stores.close(), jobs.close()]);
     throw error;
   }
 }

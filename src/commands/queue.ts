@@ -1,7 +1,7 @@
 import { InteractionContextType, MessageFlags, SlashCommandBuilder, type APIEmbed, type APIEmbedField, type ChatInputCommandInteraction } from 'discord.js';
 import type { BotContext, SlashCommand } from '../bot/context.ts';
-import { QUEUE_UNAVAILABLE, replyPrivately } from '../bot/interaction-replies.ts';
-import { promptExcerpt } from '../bot/job-messages.ts';
+import { QUEUE_UNAVAILABLE, replyPrivately } from '../bot/interactions/interaction-replies.ts';
+import { promptExcerpt } from '../bot/delivery/job-messages.ts';
 import type { JobSummary, QueueView, WorkerSummary } from '../bot/jobs/job-desk.ts';
 
 const data = new SlashCommandBuilder()

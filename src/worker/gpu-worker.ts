@@ -1,14 +1,14 @@
 import { UnrecoverableError, WaitingError, Worker, type Job as BullJob } from 'bullmq';
 import type { Logger } from 'pino';
-import type { DiscordMessenger } from '../bot/discord-messenger.ts';
-import { isCancelReason, type CancelReason, type Job } from '../bot/job.ts';
+import type { DiscordMessenger } from '../bot/delivery/discord-messenger.ts';
+import { isCancelReason, type CancelReason, type Job } from '../bot/jobs/job.ts';
 import { DeliveryMarker } from '../bot/jobs/bullmq/delivery-marker.ts';
 import { BULL_PREFIX, bullJobId, queueNameFor, RedisKeys } from '../bot/jobs/bullmq/keys.ts';
 import { closeRedis, type RedisClient } from '../bot/jobs/bullmq/redis-client.ts';
 import { UserLedger } from '../bot/jobs/bullmq/user-ledger.ts';
 import { fromWireJob, wireJobSchema, type WireJob } from '../bot/jobs/bullmq/wire-job.ts';
 import { WorkerRegistry, type WorkerStatus } from '../bot/jobs/bullmq/worker-registry.ts';
-import type { ResultStore } from '../bot/result-store.ts';
+import type { ResultStore } from '../bot/results/result-store.ts';
 import type { Engine } from '../engine/types.ts';
 import { JobRunner, type RunEnd, type StopReason } from './job-runner.ts';
 

@@ -1,14 +1,14 @@
 import type { Logger } from 'pino';
-import { CoalescingUpdater } from '../bot/coalescing-updater.ts';
-import { REROLL_EMOJI } from '../bot/custom-ids.ts';
-import { describeDiscordError, retryAfterMs } from '../bot/discord-errors.ts';
-import type { DiscordMessenger, OutgoingMessage, SentMessage } from '../bot/discord-messenger.ts';
-import { previewFile, resultFiles } from '../bot/images.ts';
-import type { CancelReason, Job } from '../bot/job.ts';
-import { cancelledMessage, failedMessage, progressMessage, resultRow, startingMessage } from '../bot/job-messages.ts';
+import { CoalescingUpdater } from '../bot/delivery/coalescing-updater.ts';
+import { REROLL_EMOJI } from '../bot/interactions/custom-ids.ts';
+import { describeDiscordError, retryAfterMs } from '../bot/delivery/discord-errors.ts';
+import type { DiscordMessenger, OutgoingMessage, SentMessage } from '../bot/delivery/discord-messenger.ts';
+import { previewFile, resultFiles } from '../bot/delivery/images.ts';
+import type { CancelReason, Job } from '../bot/jobs/job.ts';
+import { cancelledMessage, failedMessage, progressMessage, resultRow, startingMessage } from '../bot/delivery/job-messages.ts';
 import type { DeliveryMarker } from '../bot/jobs/bullmq/delivery-marker.ts';
-import { buildResultEmbed } from '../bot/result-embed.ts';
-import type { ResultStore } from '../bot/result-store.ts';
+import { buildResultEmbed } from '../bot/delivery/result-embed.ts';
+import type { ResultStore } from '../bot/results/result-store.ts';
 import { EngineError, type Engine, type GenerateResult, type GenerationProgress } from '../engine/types.ts';
 
 export interface JobRunnerOptions {

@@ -1,8 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChannelSettingsStore, type ChannelSettings } from '../../src/bot/channel-settings.ts';
-import { openStoreBackend } from '../../src/bot/stores.ts';
+import { ChannelSettingsStore, type ChannelSettings } from '../../src/bot/settings/channel-settings.ts';
+import { openStoreBackend } from '../../src/bot/settings/stores.ts';
 
 // .ci/run installs redis-server; on a machine without it this file reports as skipped, not passed.
 const hasRedis = spawnSync('redis-server', ['--version']).status === 0;

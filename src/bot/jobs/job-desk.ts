@@ -1,5 +1,5 @@
-import type { CancelReason, Job } from '../job.ts';
-import type { Refusal, SubmitOutcome } from '../job-queue.ts';
+import type { CancelReason, Job } from './job.ts';
+import type { Refusal, SubmitOutcome } from './job-queue.ts';
 
 /** A place held for a user between the admission check and the submission. */
 export interface HeldPlace {
@@ -54,7 +54,7 @@ export interface JobDesk {
   shutdown(graceMs: number): Promise<void>;
 }
 
-export function summarizeJob(job: Pick<Job, 'id' | 'userId' | 'guildId' | 'request' | 'progress'>): JobSummary {
+export function summarizeJob(job: Job): JobSummary {
   return {
     id: job.id,
     userId: job.userId,

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { imagine, isResult, startWorld, stopAll, waitForResult, type World } from './harness.ts';
 
@@ -68,7 +68,14 @@ describe('npm start (the bot CLI) end to end', () => {
     expect(jobLines.length).toBeGreaterThan(3);
     expect(jobLines.every((line) => typeof line.jobId === 'string')).toBe(true);
     expect(output).not.toContain(w.fake.token);
-    // The result's parameters were flushed to the store before exit.
-    expect(await readFile(path.join(w.storeDir, 'results.json'), 'utf8')).toContain('a small boat');
+    // The result's parameters are in the store, and no job is left in the journal to resume.
+    const db = new Database(path.join(w.storeDir, 'imagine.db'), { readonly: true });
+    try {
+      const results = db.prepare("SELECT value FROM kv WHERE namespace = 'results'").all() as Array<{ value: string }>;
+      expect(results.map((row) => row.value).join()).toContain('a small boat');
+      expect(db.prepare('SELECT id FROM jobs').all()).toEqual([]);
+    } finally {
+      db.close();
+    }
   });
 });

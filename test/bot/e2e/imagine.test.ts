@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { registerCommands } from '../../../src/bot/register-commands.ts';
-import { dimensionsFor } from '../../../src/bot/sizes.ts';
+import { dimensionsFor } from '../../../src/bot/jobs/sizes.ts';
 import { embedField, imagine, useWorld, waitForResult } from './harness.ts';
 
 describe('/imagine end to end', () => {

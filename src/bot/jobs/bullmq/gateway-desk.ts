@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
 import { randomSeed } from '../../../engine/request.ts';
-import { CoalescingUpdater } from '../../coalescing-updater.ts';
-import { describeDiscordError, retryAfterMs } from '../../discord-errors.ts';
-import type { DiscordMessenger } from '../../discord-messenger.ts';
-import type { CancelReason, Job } from '../../job.ts';
-import { cancelledMessage, queuedMessage } from '../../job-messages.ts';
-import type { SubmitOutcome } from '../../job-queue.ts';
+import { CoalescingUpdater } from '../../delivery/coalescing-updater.ts';
+import { describeDiscordError, retryAfterMs } from '../../delivery/discord-errors.ts';
+import type { DiscordMessenger } from '../../delivery/discord-messenger.ts';
+import type { CancelReason, Job } from '../job.ts';
+import { cancelledMessage, queuedMessage } from '../../delivery/job-messages.ts';
+import type { SubmitOutcome } from '../job-queue.ts';
 import type { DeskReserveOutcome, JobDesk, JobSummary, QueueView } from '../job-desk.ts';
 import { bullJobId, JOB_NAME, RedisKeys } from './keys.ts';
 import { ModelQueues, WAITING_STATES } from './model-queues.ts';

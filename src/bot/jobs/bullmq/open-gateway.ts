@@ -3,7 +3,7 @@ import { REST } from 'discord.js';
 import type { Logger } from 'pino';
 import type { EngineInfo } from '../../../engine/types.ts';
 import type { DiscordConfig } from '../../config.ts';
-import { DiscordMessenger } from '../../discord-messenger.ts';
+import { DiscordMessenger } from '../../delivery/discord-messenger.ts';
 import { GatewayDesk } from './gateway-desk.ts';
 import { closeRedis, connectRedis, type RedisClient } from './redis-client.ts';
 import { WorkerRegistry, type RegisteredModel } from './worker-registry.ts';

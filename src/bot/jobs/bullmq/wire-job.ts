@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { SCHEDULER_NAMES } from '../../../engine/schedulers/scheduler.ts';
-import type { DiscordMessenger } from '../../discord-messenger.ts';
-import type { Job } from '../../job.ts';
-import { replyTargetAt, type ReplyAddress } from '../../reply-target.ts';
+import type { DiscordMessenger } from '../../delivery/discord-messenger.ts';
+import type { Job } from '../job.ts';
+import { replyTargetFromRecord, type ReplyTargetRecord } from '../../delivery/reply-target.ts';
 
 /**
  * A job as it travels through Redis from the gateway to a worker: plain data only, and re-checked
@@ -39,7 +39,7 @@ export const wireJobSchema = z.object({
 export type WireJob = z.infer<typeof wireJobSchema>;
 
 export function toWireJob(job: Job, model: string, seed: number): WireJob {
-  const address: ReplyAddress = job.reply.address;
+  const address: ReplyTargetRecord = job.reply.record();
   const reply: WireJob['reply'] =
     address.kind === 'interaction'
       ? address
@@ -60,7 +60,7 @@ export function toWireJob(job: Job, model: string, seed: number): WireJob {
 /** The job again, with a reply target that edits the same Discord message from this process. */
 export function fromWireJob(wire: WireJob, messenger: DiscordMessenger, logger: Logger): Job {
   const log = logger.child({ jobId: wire.id });
-  const address: ReplyAddress = wire.reply.kind === 'interaction' ? wire.reply : { ...wire.reply, messageId: wire.reply.messageId };
+  const address: ReplyTargetRecord = wire.reply.kind === 'interaction' ? wire.reply : { ...wire.reply, messageId: wire.reply.messageId };
   const { scheduler, ...request } = wire.request;
   return {
     id: wire.id,
@@ -68,7 +68,7 @@ export function fromWireJob(wire: WireJob, messenger: DiscordMessenger, logger: 
     guildId: wire.guildId,
     channelId: wire.channelId,
     request: scheduler ? { ...request, scheduler } : request,
-    reply: replyTargetAt(address, messenger, log),
+    reply: replyTargetFromRecord(address, messenger, log),
     ...(wire.parentMessageId ? { parentMessageId: wire.parentMessageId } : {}),
     createdAt: wire.createdAt,
     log,

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { GenerationProgress } from '../engine/types.ts';
+import type { GenerationProgress } from '../../engine/types.ts';
 import type { BotRequest } from './imagine-request.ts';
 import type { QueueEntry } from './job-queue.ts';
-import type { ReplyTarget } from './reply-target.ts';
+import type { ReplyTarget } from '../delivery/reply-target.ts';
 
 /** One /imagine (or reroll) from acceptance to delivery. */
 export interface Job extends QueueEntry {
@@ -16,6 +16,8 @@ export interface Job extends QueueEntry {
   /** The result message this job rerolls. */
   parentMessageId?: string;
   createdAt: number;
+  /** Accepted before a restart and taken up again after it; its messages say so. */
+  resumed?: boolean;
   /** Latest progress while running, for /queue. */
   progress?: GenerationProgress;
   log: Logger;

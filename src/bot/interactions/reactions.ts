@@ -1,7 +1,7 @@
 import type { MessageReaction, PartialMessageReaction, PartialUser, User } from 'discord.js';
-import type { BotContext } from './context.ts';
+import type { BotContext } from '../context.ts';
 import { REROLL_EMOJI } from './custom-ids.ts';
-import { startReroll } from './reroll.ts';
+import { startReroll } from '../jobs/reroll.ts';
 
 /**
  * 🔁 on a result reruns it. Works on messages from before a restart: the reaction may arrive as a

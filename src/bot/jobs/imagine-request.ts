@@ -1,8 +1,8 @@
-import { isSchedulerName } from '../engine/request.ts';
-import { SCHEDULER_NAMES } from '../engine/schedulers/scheduler.ts';
-import { DEFAULTS, LIMITS, type SchedulerName } from '../engine/types.ts';
-import { findBannedWord } from './banned-words.ts';
-import type { ChannelSettings } from './channel-settings.ts';
+import { isSchedulerName } from '../../engine/request.ts';
+import { SCHEDULER_NAMES } from '../../engine/schedulers/scheduler.ts';
+import { DEFAULTS, LIMITS, type SchedulerName } from '../../engine/types.ts';
+import { findBannedWord } from '../settings/banned-words.ts';
+import type { ChannelSettings } from '../settings/channel-settings.ts';
 import { dimensionsFor, isSizeName, type Dimensions } from './sizes.ts';
 
 /** /imagine options as the user typed them; anything may be out of range. */

@@ -1,17 +1,18 @@
 import type { Logger } from 'pino';
-import { EngineError, type Engine, type GenerateResult, type GenerationProgress } from '../engine/types.ts';
-import { CoalescingUpdater } from './coalescing-updater.ts';
-import { REROLL_EMOJI } from './custom-ids.ts';
-import { describeDiscordError, retryAfterMs } from './discord-errors.ts';
-import type { DiscordMessenger, OutgoingMessage } from './discord-messenger.ts';
-import { previewFile, resultFiles } from './images.ts';
+import { randomSeed } from '../../engine/request.ts';
+import { EngineError, type Engine, type GenerateResult, type GenerationProgress } from '../../engine/types.ts';
+import { CoalescingUpdater } from '../delivery/coalescing-updater.ts';
+import { REROLL_EMOJI } from '../interactions/custom-ids.ts';
+import { describeDiscordError, retryAfterMs } from '../delivery/discord-errors.ts';
+import type { DiscordMessenger, OutgoingMessage } from '../delivery/discord-messenger.ts';
+import { previewFile, resultFiles } from '../delivery/images.ts';
 import { isCancelReason, type CancelReason, type Job } from './job.ts';
-import { cancelledMessage, failedMessage, progressMessage, queuedMessage, resultRow, startingMessage } from './job-messages.ts';
-import type { JobQueue, Reservation, ReserveOutcome, SubmitOutcome } from './job-queue.ts';
-import { summarizeJob, type JobDesk, type QueueView } from './jobs/job-desk.ts';
-import { DeliveryError } from './reply-target.ts';
-import { buildResultEmbed } from './result-embed.ts';
-import type { ResultStore } from './result-store.ts';
+import { cancelledMessage, failedMessage, progressMessage, queuedMessage, resultRow, startingMessage } from '../delivery/job-messages.ts';
+import type { JobQueue, QueueTask, Reservation, ReserveOutcome, SubmitOutcome } from './job-queue.ts';
+import { summarizeJob, type JobDesk, type QueueView } from './job-desk.ts';
+import { DeliveryError, replyTargetFromRecord } from '../delivery/reply-target.ts';
+import { buildResultEmbed } from '../delivery/result-embed.ts';
+import type { ResultStore } from '../results/result-store.ts';
 
 export interface JobServiceOptions {
   engine: Engine;
@@ -68,17 +69,52 @@ export class JobService implements JobDesk {
 
   /** Submits a job in a place reserved earlier (or a fresh one). */
   submitNow(job: Job, reservation?: Reservation<Job>): SubmitOutcome {
+    // The seed is settled now, not by the engine, so that a job rerun after a crash makes the same image.
+    if (job.request.seed === undefined) job.request = { ...job.request, seed: randomSeed() };
     job.log.info({ userId: job.userId, channelId: job.channelId, request: job.request, parentMessageId: job.parentMessageId }, 'job submitted');
+    return this.#enqueue(job, (task) => (reservation ? reservation.submit(job, task) : this.options.queue.submit(job, task)));
+  }
+
+  /**
+   * Takes up the jobs a durable queue kept across a stop or crash, in their original order; a job that
+   * was running starts again from the beginning with its seed. Returns how many were resumed.
+   */
+  resumeUnfinished(): number {
+    const { queue, messenger, logger } = this.options;
+    const records = queue.unfinished?.() ?? [];
+    const resubmit = queue.resubmit?.bind(queue);
+    if (!resubmit) return 0;
+    for (const record of records) {
+      const log = logger.child({ jobId: record.id });
+      const job: Job = {
+        id: record.id,
+        userId: record.userId,
+        guildId: record.guildId,
+        channelId: record.channelId,
+        request: record.request,
+        reply: replyTargetFromRecord(record.reply, messenger, log),
+        ...(record.parentMessageId ? { parentMessageId: record.parentMessageId } : {}),
+        createdAt: record.createdAt,
+        resumed: true,
+        log,
+      };
+      log.info({ userId: job.userId, channelId: job.channelId, request: job.request }, 'job resumed after a restart');
+      this.#enqueue(job, (task) => resubmit(job, task));
+    }
+    return records.length;
+  }
+
+  #enqueue(job: Job, submit: (task: QueueTask) => SubmitOutcome): SubmitOutcome {
     const updater = this.#createUpdater(job);
     this.#updaters.set(job.id, updater);
-    const task = {
+    const task: QueueTask = {
       run: (signal: AbortSignal) => this.#run(job, updater, signal),
       cancelledWhileQueued: (reason: unknown) => {
         job.log.info({ reason }, 'job cancelled while queued');
         void this.#finish(job, updater, cancelledMessage(job, isCancelReason(reason) ? reason : undefined));
       },
     };
-    const outcome = reservation ? reservation.submit(job, task) : this.options.queue.submit(job, task);
+    const outcome = submit(task);
     if (!outcome.accepted) {
       this.#updaters.delete(job.id);
       job.log.info({ reason: outcome.reason }, 'job refused by the queue');

@@ -15,22 +15,22 @@ export interface ReplyTarget {
   deliver(message: OutgoingMessage): Promise<SentMessage>;
   /** The message shown so far, once known. */
   readonly messageId: string | undefined;
-  /** Where this reply is, as plain data: enough for another process to carry on with it. */
-  readonly address: ReplyAddress;
+  /** What it takes to reach this message again from another process or after a restart. */
+  record(): ReplyTargetRecord;
 }
 
-/** A reply target as data (for a job stored in a queue and run elsewhere). */
-export type ReplyAddress =
+/** A {@link ReplyTarget} as data. Holds the interaction token, which is good for 15 minutes only. */
+export type ReplyTargetRecord =
   | { kind: 'interaction'; interactionToken: string; channelId: string; ownerId: string; createdAt: number }
   | { kind: 'channel'; channelId: string; replyTo: string; messageId: string | undefined };
 
-/** Rebuilds a reply target from its address, e.g. in a worker process. */
-export function replyTargetAt(address: ReplyAddress, messenger: DiscordMessenger, logger: Logger): ReplyTarget {
-  if (address.kind === 'interaction') {
-    const { interactionToken, channelId, ownerId, createdAt } = address;
+/** Rebuilds a reply target from its record: a job resumed after a restart keeps editing its message. */
+export function replyTargetFromRecord(record: ReplyTargetRecord, messenger: DiscordMessenger, logger: Logger): ReplyTarget {
+  if (record.kind === 'interaction') {
+    const { interactionToken, channelId, ownerId, createdAt } = record;
     return new InteractionReply({ messenger, interactionToken, channelId, ownerId, createdAt, logger });
   }
-  return ChannelReply.resume({ messenger, channelId: address.channelId, replyTo: address.replyTo, logger }, address.messageId);
+  return ChannelReply.restore({ messenger, channelId: record.channelId, replyTo: record.replyTo, logger }, record.messageId);
 }
 
 export class DeliveryError extends Error {
@@ -61,7 +61,7 @@ export class InteractionReply implements ReplyTarget {
     return this.#messageId;
   }
 
-  get address(): ReplyAddress {
+  record(): ReplyTargetRecord {
     const { interactionToken, channelId, ownerId, createdAt } = this.options;
     return { kind: 'interaction', interactionToken, channelId, ownerId, createdAt };
   }
@@ -84,7 +84,8 @@ export class InteractionReply implements ReplyTarget {
         this.#remember(sent);
         return { id: sent.id || (this.#messageId ?? ''), channelId: sent.channelId || this.options.channelId };
       } catch (error) {
-        if (!isInteractionTokenGone(error) && !isServerError(error)) throw error;
+        // 10008: someone deleted the reply. The image must not be lost with it.
+        if (!isInteractionTokenGone(error) && !isServerError(error) && !isUnknownMessage(error)) throw error;
         logger.warn({ err: describeDiscordError(error) }, 'could not edit the reply; posting the result as a channel message');
       }
     } else {
@@ -148,8 +149,8 @@ export class ChannelReply implements ReplyTarget {
     return reply;
   }
 
-  /** A reply whose status message was posted earlier (by this process or another). */
-  static resume(options: ChannelReplyOptions, messageId: string | undefined): ChannelReply {
+  /** A reply whose first message was posted by an earlier process. */
+  static restore(options: ChannelReplyOptions, messageId: string | undefined): ChannelReply {
     const reply = new ChannelReply(options);
     reply.#messageId = messageId;
     return reply;
@@ -159,7 +160,7 @@ export class ChannelReply implements ReplyTarget {
     return this.#messageId;
   }
 
-  get address(): ReplyAddress {
+  record(): ReplyTargetRecord {
     const { channelId, replyTo } = this.options;
     return { kind: 'channel', channelId, replyTo, messageId: this.#messageId };
   }

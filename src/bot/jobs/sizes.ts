@@ -1,4 +1,4 @@
-import { LIMITS } from '../engine/types.ts';
+import { LIMITS } from '../../engine/types.ts';
 
 export const SIZE_NAMES = ['square', 'portrait', 'landscape'] as const;
 export type SizeName = (typeof SIZE_NAMES)[number];

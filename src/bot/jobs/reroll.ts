@@ -1,15 +1,15 @@
-import { randomSeed } from '../engine/request.ts';
-import { LIMITS } from '../engine/types.ts';
-import { findBannedWord } from './banned-words.ts';
-import type { BotContext } from './context.ts';
-import { describeDiscordError, isMissingPermissions } from './discord-errors.ts';
+import { randomSeed } from '../../engine/request.ts';
+import { LIMITS } from '../../engine/types.ts';
+import { findBannedWord } from '../settings/banned-words.ts';
+import type { BotContext } from '../context.ts';
+import { describeDiscordError, isMissingPermissions } from '../delivery/discord-errors.ts';
 import type { BotRequest } from './imagine-request.ts';
 import { effectiveMax } from './imagine-request.ts';
-import { admissionRefusal, QUEUE_UNAVAILABLE } from './interaction-replies.ts';
+import { admissionRefusal, QUEUE_UNAVAILABLE } from '../interactions/interaction-replies.ts';
 import { newJobId, type Job } from './job.ts';
-import { promptExcerpt } from './job-messages.ts';
-import { ChannelReply } from './reply-target.ts';
-import type { ResultRecord } from './result-store.ts';
+import { promptExcerpt } from '../delivery/job-messages.ts';
+import { ChannelReply } from '../delivery/reply-target.ts';
+import type { ResultRecord } from '../results/result-store.ts';
 
 export type RerollOutcome = { ok: true; jobId: string } | { ok: false; message: string };
 
@@ -27,7 +27,13 @@ export function freshSeed(previous: number): number {
  */
 export async function startReroll(context: BotContext, record: ResultRecord, userId: string): Promise<RerollOutcome> {
   if (!context.jobs.available()) return { ok: false, message: QUEUE_UNAVAILABLE };
-  const settings = await context.settings.get(record.channelId);
+  let settings;
+  try {
+    settings = await context.settings.get(record.channelId);
+  } catch (error) {
+    context.logger.error({ err: error, channelId: record.channelId }, 'channel settings unreadable; reroll refused');
+    return { ok: false, message: "I cannot read this channel's settings right now, so I am not taking jobs here. Please try again later." };
+  }
   if (!settings.enabled) return { ok: false, message: '/imagine is turned off in this channel.' };
   const banned = findBannedWord(record.request.prompt, settings.bannedWords);
   if (banned !== undefined) return { ok: false, message: `That prompt contains “${banned}”, which is no longer allowed in this channel.` };

@@ -1,8 +1,8 @@
 import { ButtonStyle, ComponentType, type APIActionRowComponent, type APIComponentInMessageActionRow } from 'discord.js';
-import type { GenerationProgress } from '../engine/types.ts';
-import { CustomIds, REROLL_EMOJI } from './custom-ids.ts';
+import type { GenerationProgress } from '../../engine/types.ts';
+import { CustomIds, REROLL_EMOJI } from '../interactions/custom-ids.ts';
 import type { OutgoingFile, OutgoingMessage } from './discord-messenger.ts';
-import type { CancelReason, Job } from './job.ts';
+import type { CancelReason, Job } from '../jobs/job.ts';
 import { formatDuration, truncate } from './result-embed.ts';
 
 type ActionRow = APIActionRowComponent<APIComponentInMessageActionRow>;
@@ -30,7 +30,9 @@ export function resultRow(): ActionRow {
   };
 }
 
-const quote = (job: Job) => `> ${promptExcerpt(job.request.prompt)}`;
+export const RESUMED_NOTE = '↻ Resumed after a restart.';
+
+const quote = (job: Job) => `> ${promptExcerpt(job.request.prompt)}${job.resumed ? `\n${RESUMED_NOTE}` : ''}`;
 
 export function queuedMessage(job: Job, position: number): OutgoingMessage {
   const place = position === 1 ? 'next in line' : `position ${position} in the queue`;

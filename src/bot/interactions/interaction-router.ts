@@ -1,9 +1,9 @@
 import type { Interaction } from 'discord.js';
-import { findCommand } from '../commands/index.ts';
+import { findCommand } from '../../commands/index.ts';
 import { handleButton } from './buttons.ts';
-import type { BotContext } from './context.ts';
+import type { BotContext } from '../context.ts';
 import { replyPrivately } from './interaction-replies.ts';
-import { newJobId } from './job.ts';
+import { newJobId } from '../jobs/job.ts';
 
 /** Sends each interaction to its handler; unexpected errors reach the user as an id to quote, never a stack. */
 export async function routeInteraction(interaction: Interaction, context: BotContext): Promise<void> {

@@ -1,10 +1,10 @@
 import { MessageFlags, type ButtonInteraction } from 'discord.js';
-import type { BotContext } from './context.ts';
+import type { BotContext } from '../context.ts';
 import { parseCustomId } from './custom-ids.ts';
-import { describeDiscordError } from './discord-errors.ts';
+import { describeDiscordError } from '../delivery/discord-errors.ts';
 import { replyPrivately } from './interaction-replies.ts';
 import { isModerator } from './permissions.ts';
-import { startReroll } from './reroll.ts';
+import { startReroll } from '../jobs/reroll.ts';
 
 export async function handleButton(interaction: ButtonInteraction, context: BotContext): Promise<void> {
   const action = parseCustomId(interaction.customId);

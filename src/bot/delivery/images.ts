@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import type { RgbImage } from '../engine/types.ts';
+import type { RgbImage } from '../../engine/types.ts';
 import type { OutgoingFile } from './discord-messenger.ts';
 
 /**

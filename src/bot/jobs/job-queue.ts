@@ -1,5 +1,6 @@
 import PQueue from 'p-queue';
 import { FairQueue, type FairQueueOptions } from './fair-queue.ts';
+import type { JournaledJob } from './job-journal.ts';
 
 /** What the queue needs to know about a job. */
 export interface QueueEntry {
@@ -18,7 +19,7 @@ export type SubmitOutcome =
   | { accepted: true; /** 0 = running already, 1 = next, … */ position: number }
   | { accepted: false; reason: 'user-limit'; limit: number }
   | { accepted: false; reason: 'closed' }
-  /** The shared queue (Redis) cannot be reached: nothing was accepted. */
+  /** The queue could not record the job (its store failed); nothing was queued. */
   | { accepted: false; reason: 'unavailable' };
 
 export type Refusal = Exclude<SubmitOutcome, { accepted: true }>;
@@ -63,6 +64,13 @@ export interface JobQueue<Entry extends QueueEntry> {
   close(reason: unknown): Entry[];
   /** Resolves when no job is running (after `close`, when the queue is finished). */
   whenIdle(): Promise<void>;
+  /**
+   * Puts back a job accepted before a restart (durable queues only), outside the per-user limit:
+   * it was admitted already.
+   */
+  resubmit?(entry: Entry, task: QueueTask): SubmitOutcome;
+  /** Jobs accepted before the last stop or crash and not finished, in the order to resume them (durable queues only). */
+  unfinished?(): JournaledJob[];
 }
 
 interface Tracked<Entry> {
@@ -144,6 +152,10 @@ export class InProcessJobQueue<Entry extends QueueEntry> implements JobQueue<Ent
   submit(entry: Entry, task: QueueTask): SubmitOutcome {
     const reserved = this.reserve(entry.userId);
     return reserved.accepted ? reserved.reservation.submit(entry, task) : reserved;
+  }
+
+  resubmit(entry: Entry, task: QueueTask): SubmitOutcome {
+    return this.#enqueue(entry, task);
   }
 
   #enqueue(entry: Entry, task: QueueTask): SubmitOutcome {

@@ -1,5 +1,5 @@
 import type { APIEmbed } from 'discord.js';
-import type { ResolvedRequest } from '../engine/types.ts';
+import type { ResolvedRequest } from '../../engine/types.ts';
 
 export interface ResultEmbedInput {
   request: ResolvedRequest;

@@ -1,8 +1,8 @@
-import type Keyv from 'keyv';
 import { z } from 'zod';
-import { SCHEDULER_NAMES } from '../engine/schedulers/scheduler.ts';
-import type { SchedulerName } from '../engine/types.ts';
-import { SIZE_NAMES, type SizeName } from './sizes.ts';
+import { SCHEDULER_NAMES } from '../../engine/schedulers/scheduler.ts';
+import type { SchedulerName } from '../../engine/types.ts';
+import { SIZE_NAMES, type SizeName } from '../jobs/sizes.ts';
+import { StoreError, type KeyValueStore } from './key-value-store.ts';
 
 /** What moderators can set per channel with /settings. Absent fields fall back to the bot's defaults. */
 export interface ChannelSettings {
@@ -50,11 +50,20 @@ function withoutUndefined(settings: ChannelSettings): ChannelSettings {
   return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined)) as unknown as ChannelSettings;
 }
 
+/**
+ * Fails closed: when the store cannot be read, `get` rejects with a {@link StoreError}; it never
+ * answers with the defaults, which would switch a channel a moderator turned off back on.
+ */
 export class ChannelSettingsStore {
-  constructor(private readonly keyv: Keyv<ChannelSettings>) {}
+  constructor(private readonly keyv: KeyValueStore<ChannelSettings>) {}
 
   async get(channelId: string): Promise<ChannelSettings> {
-    const stored = await this.keyv.get(channelId);
+    let stored: ChannelSettings | undefined;
+    try {
+      stored = await this.keyv.get(channelId);
+    } catch (error) {
+      throw new StoreError(`could not read the settings of channel ${channelId}`, { cause: error });
+    }
     if (stored === undefined) return { ...DEFAULT_CHANNEL_SETTINGS, bannedWords: [] };
     return withoutUndefined(storedSettings.parse(stored));
   }

@@ -1,5 +1,5 @@
-import type Keyv from 'keyv';
-import type { ResolvedRequest } from '../engine/types.ts';
+import type { ResolvedRequest } from '../../engine/types.ts';
+import type { KeyValueStore } from '../settings/key-value-store.ts';
 
 /** What a posted result needs to be rerolled or deleted later, including after a restart. */
 export interface ResultRecord {
@@ -15,15 +15,12 @@ export interface ResultRecord {
   createdAt: number;
 }
 
-/**
- * How long a result can be rerolled. Bounded so that the file store (rewritten whole on each write)
- * does not grow forever.
- */
+/** How long a result can be rerolled. Bounded so that the store does not grow forever. */
 export const RESULT_RETENTION_MS = 90 * 24 * 60 * 60 * 1000;
 
 /** Results keyed by the id of the message that shows them. */
 export class ResultStore {
-  constructor(private readonly keyv: Keyv<ResultRecord>) {}
+  constructor(private readonly keyv: KeyValueStore<ResultRecord>) {}
 
   get(messageId: string): Promise<ResultRecord | undefined> {
     return this.keyv.get(messageId);
