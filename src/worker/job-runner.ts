@@ -36,6 +36,9 @@ export class DeliveryInProgressError extends Error {
   override readonly name = 'DeliveryInProgressError';
 }
 
+/** Tries of a delivery record before the job is left to BullMQ's retry (about a minute in all). */
+const PERSIST_ATTEMPTS = 6;
+
 type StatusUpdate = { kind: 'starting' } | { kind: 'progress'; progress: GenerationProgress };
 
 /**
@@ -169,11 +172,28 @@ export class JobRunner {
     } catch (error) {
       // Retrying would not help (e.g. no permission to post anywhere); recorded so a rerun does not try again.
       job.log.error({ err: describeDiscordError(error) }, 'could not deliver the final message');
-      await marker.markDelivered(job.id, 'undeliverable');
+      await this.#persist(job, () => marker.markDelivered(job.id, 'undeliverable'));
       return undefined;
     }
-    await marker.markDelivered(job.id, `${sent.channelId}/${sent.id}`);
+    await this.#persist(job, () => marker.markDelivered(job.id, `${sent.channelId}/${sent.id}`));
     return sent;
+  }
+
+  /**
+   * Retries a Redis write that must not be lost now that the message is out (Redis may be restarting:
+   * the retry waits in the client's offline queue until it is back). Throws after the last try, and
+   * BullMQ reruns the job, whose delivery then edits the same message again.
+   */
+  async #persist(job: Job, write: () => Promise<void>): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await write();
+      } catch (error) {
+        if (attempt >= PERSIST_ATTEMPTS) throw error;
+        job.log.warn({ err: error instanceof Error ? error.message : String(error), attempt }, 'could not record the delivery yet; retrying');
+        await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** attempt));
+      }
+    }
   }
 
   #createUpdater(job: Job): CoalescingUpdater<StatusUpdate> {

@@ -147,6 +147,15 @@ export class Cluster {
     return imagine(this.world, userId, values);
   }
 
+  /**
+   * Sends /imagine and waits until the gateway has queued it (its reply shows the job's Cancel
+   * button), so that jobs sent one after another are queued in that order.
+   */
+  async submit(userId: string, values: Record<string, string | number | undefined>): Promise<{ interaction: InteractionHandle; jobId: string }> {
+    const interaction = await this.imagine(userId, values);
+    return { interaction, jobId: await this.jobIdOf(interaction) };
+  }
+
   /** The job id the gateway gave an interaction (from the Cancel button on its reply). */
   jobIdOf(interaction: InteractionHandle, timeoutMs = 30_000): Promise<string> {
     return this.world.fake.waitFor(
@@ -157,6 +166,17 @@ export class Cluster {
       },
       { timeoutMs, message: 'the job id on the reply' },
     );
+  }
+
+  /**
+   * Waits until every job's worker has logged its delivery (which comes just after the final edit
+   * lands, once the result is stored), then returns how many times each was logged.
+   */
+  async deliveries(jobIds: readonly string[], timeoutMs = 180_000): Promise<number[]> {
+    for (const jobId of jobIds) {
+      await this.world.fake.waitFor(() => this.logged('job delivered', jobId).length > 0 || undefined, { timeoutMs, message: `job ${jobId} logged as delivered` });
+    }
+    return jobIds.map((jobId) => this.logged('job delivered', jobId).length);
   }
 
   /** Every message in the channel that shows a finished image. */

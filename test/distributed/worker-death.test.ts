@@ -11,7 +11,7 @@ describe('distributed mode: a worker that dies or stops', () => {
     const workers = [await cluster.startWorker('w1'), await cluster.startWorker('w2')];
     await cluster.startGateway();
 
-    const interaction = await cluster.imagine(world.alice, { prompt: 'a lighthouse', seed: 1234, steps: 150 });
+    const interaction = await cluster.imagine(world.alice, { prompt: 'a lighthouse', seed: 1234, steps: 20 });
     const jobId = await cluster.jobIdOf(interaction);
     await world.fake.waitFor(() => (interaction.original()?.content ?? '').includes('Generating') || undefined, { timeoutMs: 60_000 });
     const taken = cluster.logged('job taken', jobId)[0];
@@ -35,7 +35,7 @@ describe('distributed mode: a worker that dies or stops', () => {
     const workers = [await cluster.startWorker('w1'), await cluster.startWorker('w2')];
     await cluster.startGateway();
 
-    const interaction = await cluster.imagine(world.bob, { prompt: 'a windmill', seed: 77, steps: 150 });
+    const interaction = await cluster.imagine(world.bob, { prompt: 'a windmill', seed: 77, steps: 20 });
     const jobId = await cluster.jobIdOf(interaction);
     await world.fake.waitFor(() => (interaction.original()?.content ?? '').includes('Generating') || undefined, { timeoutMs: 60_000 });
     const stopping = workers.find((worker) => worker.name === cluster.logged('job taken', jobId)[0]?.proc)!;
