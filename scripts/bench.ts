@@ -5,6 +5,8 @@
  *   - preview cost as a fraction of a step
  *   - whole-image time at 512×512 on the default tiny model
  *   - the caller's event-loop stalls while generating (worker vs in-thread)
+ *   - the distributed mode: BullMQ's added enqueue-to-start latency, 2 workers vs 1, worker death
+ *     to restart (scripts/bench-distributed.ts; needs redis-server)
  * Usage: npm run bench [-- --model DIR --provider cpu|cuda|webgpu --steps N --size PX]
  */
 import { join } from 'node:path';
@@ -17,6 +19,7 @@ import { readModelFolder } from '../src/engine/model/model-folder.ts';
 import type { ResolvedProvider } from '../src/engine/types.ts';
 import { ensureDefaultModel } from '../src/models/default-model.ts';
 import { integerOption } from '../src/cli/cli-errors.ts';
+import { benchDistributed } from './bench-distributed.ts';
 
 const options = new Command('bench')
   .option('--model <dir>', 'model folder (default: models/tiny-sd)')
@@ -128,3 +131,5 @@ row(
   `whole image 512×512, ${whole.request.steps} steps ${whole.request.scheduler}, previews on`,
   `${(whole.timings.totalMs / 1000).toFixed(2)} s (encode ${whole.timings.encodeMs.toFixed(0)} ms, denoise ${(whole.timings.denoiseMs / 1000).toFixed(2)} s, decode ${whole.timings.decodeMs.toFixed(0)} ms)`,
 );
+
+await benchDistributed(row, modelDir);

@@ -101,6 +101,8 @@ export class GpuWorker {
           stalledInterval: options.lockDurationMs,
           // A job whose workers keep dying is failed after this many reruns rather than looping forever.
           maxStalledCount: 5,
+          // After Redis comes back, fetch again within seconds (BullMQ's default waits 15 s).
+          runRetryDelay: 2000,
         },
       );
       bullWorker.on('error', (error) => options.logger.debug({ err: error.message, model }, 'BullMQ worker error'));

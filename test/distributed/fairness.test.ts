@@ -55,5 +55,5 @@ describe('distributed mode: fairness across the cluster', () => {
     expect(new Set(started.slice(0, 2))).toEqual(new Set([ids[0], ids[1]]));
     expect(new Set(started.slice(2))).toEqual(new Set([ids[2], ids[3]]));
     expect(cluster.logged('job taken').length).toBe(6);
-  });
+  }, 300_000);
 });
