@@ -11,6 +11,7 @@ import type { JobDesk } from './jobs/job-desk.ts';
 import { JobService } from './jobs/job-service.ts';
 import { JournaledJobQueue } from './jobs/journaled-job-queue.ts';
 import { handleReaction } from './interactions/reactions.ts';
+import { ResultOutbox, type OutboxEntry } from './results/result-outbox.ts';
 import { ResultStore, type ResultRecord } from './results/result-store.ts';
 import type { StoreBackend } from './settings/stores.ts';
 
@@ -62,6 +63,7 @@ export class ImagineBot {
     };
     const { journal } = options.stores;
     const results = new ResultStore(options.stores.open<ResultRecord>('results'));
+    const outbox = new ResultOutbox(options.stores.open<OutboxEntry>('outbox'), options.stores.open<string[]>('outbox-index'));
     this.#service =
       engine && !distributed
         ? new JobService({
@@ -69,6 +71,7 @@ export class ImagineBot {
             queue: options.queue ?? (journal ? new JournaledJobQueue(journal, queueOptions) : new InProcessJobQueue<Job>(queueOptions)),
             messenger,
             results,
+            outbox,
             logger,
             previewIntervalMs: options.previewIntervalMs,
             uploadLimitBytes: options.uploadLimitBytes,
@@ -78,6 +81,7 @@ export class ImagineBot {
       jobs: distributed?.jobs ?? this.#service!,
       settings: new ChannelSettingsStore(options.stores.open<ChannelSettings>('settings')),
       results,
+      outbox,
       messenger,
       engineInfo: distributed?.engineInfo ?? engine!.info,
       concurrency: options.concurrency,

@@ -9,7 +9,7 @@ export interface BotConfig {
   concurrency: number;
   previewIntervalMs: number;
   maxQueuedPerUser: number;
-  /** `redis://…` / `rediss://…`, or a folder for the local file-backed store. */
+  /** `redis://…` / `rediss://…`, or the folder of the embedded SQLite database (imagine.db). */
   storeUrl: string;
   /** Set: distributed mode (gateway + workers on BullMQ at this Redis). Unset: embedded mode. */
   queueUrl: string | undefined;

@@ -17,6 +17,8 @@ function describeJob(job: JobSummary): string {
   return `<@${job.userId}> — ${promptExcerpt(job.prompt, 60)}`;
 }
 
+const elsewhere = (count: number) => (count === 1 ? '1 job from another server' : `${count} jobs from other servers`);
+
 function progressOf(job: JobSummary): string {
   return job.step !== undefined && job.totalSteps !== undefined ? ` (step ${job.step}/${job.totalSteps})` : '';
 }
@@ -24,7 +26,7 @@ function progressOf(job: JobSummary): string {
 function describeWorker(worker: WorkerSummary, guildId: string | null): string {
   const job = worker.running;
   // Another server's prompt and user are none of this server's business.
-  const doing = !job ? 'idle' : job.guildId === guildId ? `▶️ ${describeJob(job)}${progressOf(job)}` : 'busy (another server)';
+  const doing = !job ? 'idle' : job.guildId !== null && job.guildId === guildId ? `▶️ ${describeJob(job)}${progressOf(job)}` : 'busy (another server)';
   return `🖥️ ${worker.host} · ${worker.models.join(', ')} · ${worker.provider} — ${doing}`;
 }
 
@@ -33,20 +35,20 @@ function describeWorker(worker: WorkerSummary, guildId: string | null): string {
  * as counts (prompts and user mentions never cross servers).
  */
 export function describeQueue(view: QueueView, guildId: string | null, context: Pick<BotContext, 'engineInfo' | 'concurrency'>): APIEmbed {
-  const here = (job: JobSummary) => job.guildId === guildId;
+  const here = (job: JobSummary) => job.guildId !== null && job.guildId === guildId;
   const runningHere = view.running.filter(here);
   const runningLines = runningHere.map((job) => `▶️ ${describeJob(job)}${progressOf(job)}`);
   const runningElsewhere = view.running.length - runningHere.length;
-  if (runningElsewhere > 0) runningLines.push(`…and ${runningElsewhere} from other servers`);
+  if (runningElsewhere > 0) runningLines.push(`…and ${elsewhere(runningElsewhere)}`);
 
   const queuedLines: string[] = [];
   view.queued.forEach((job, index) => {
     if (here(job) && queuedLines.length < MAX_LISTED) queuedLines.push(`${index + 1}. ${describeJob(job)}`);
   });
   const queuedHere = view.queued.filter(here).length;
-  if (queuedHere > MAX_LISTED) queuedLines.push(`…and ${queuedHere - MAX_LISTED} more`);
+  if (queuedHere > MAX_LISTED) queuedLines.push(`…and ${queuedHere - MAX_LISTED} more from this server`);
   const queuedElsewhere = view.queued.length - queuedHere;
-  if (queuedElsewhere > 0) queuedLines.push(`(${queuedElsewhere} waiting from other servers)`);
+  if (queuedElsewhere > 0) queuedLines.push(`(${elsewhere(queuedElsewhere)} also waiting)`);
 
   const fields: APIEmbedField[] = [
     { name: 'Running', value: runningLines.join('\n') || 'nothing', inline: false },

@@ -446,14 +446,16 @@ describe('FakeDiscord with a real discord.js Client', () => {
     expect(ops.filter((o) => o === 'out:0:READY')).toHaveLength(2);
     expect(fake.gatewayLog.some((e) => e.dir === 'close' && e.code === 4009 && e.by === 'server')).toBe(true);
 
-    let replied = false;
+    // The server records the reply before the client's `reply()` resolves: wait for the handler itself.
+    let handled!: () => void;
+    const replied = new Promise<void>((resolve) => (handled = resolve));
     onInteraction(client, async (interaction) => {
       if (interaction.isChatInputCommand()) await interaction.reply('back');
-      replied = true;
+      handled();
     });
     const i = await fake.sendCommand({ userId: aliceId, channelId: channel.id, name: 'imagine' });
-    await i.waitForResponse();
-    expect(replied).toBe(true);
+    expect((await i.waitForResponse()).ok).toBe(true);
+    await replied;
   }, 15_000);
 
   it('speaks zlib-stream when asked (what discord.js requests when zlib-sync is installed)', async () => {

@@ -8,6 +8,8 @@ export const DiscordErrorCode = {
   MissingAccess: 50001,
   MissingPermissions: 50013,
   InvalidWebhookToken: 50027,
+  RequestEntityTooLarge: 40005,
+  CannotSendMessagesToThisUser: 50007,
 } as const;
 
 function apiCode(error: unknown): number | string | undefined {
@@ -32,6 +34,22 @@ export function isMissingPermissions(error: unknown): boolean {
 
 export function isUnknownMessage(error: unknown): boolean {
   return apiCode(error) === DiscordErrorCode.UnknownMessage;
+}
+
+/** The upload was larger than Discord accepts here (the limit depends on the server's boosts). */
+export function isPayloadTooLarge(error: unknown): boolean {
+  if (error instanceof DiscordAPIError) return error.status === 413 || error.code === DiscordErrorCode.RequestEntityTooLarge;
+  return error instanceof HTTPError && error.status === 413;
+}
+
+/** Worth trying again later: Discord's side failed, or the connection did. Refusals (4xx) are not. */
+export function isTransient(error: unknown): boolean {
+  if (error instanceof DiscordAPIError) return false;
+  if (error instanceof HTTPError) return error.status >= 500 || error.status === 408;
+  if (error instanceof RateLimitError) return true;
+  const name = (error as { name?: unknown } | null)?.name;
+  const code = (error as { code?: unknown } | null)?.code;
+  return name === 'AbortError' || name === 'TimeoutError' || (typeof code === 'string' && /^(ECONN|ETIMEDOUT|EPIPE|UND_ERR|EAI_AGAIN)/.test(code));
 }
 
 /** Discord failed on its side even after the REST client's retries. */

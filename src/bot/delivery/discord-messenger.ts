@@ -90,6 +90,12 @@ export class DiscordMessenger {
     return toSent(await this.#rest(lane).patch(Routes.channelMessage(channelId, messageId), { body, files }));
   }
 
+  /** The bot's DM channel with a user (Discord creates it on first use). */
+  async openDm(userId: string): Promise<string> {
+    const channel = (await this.rest.post(Routes.userChannels(), { body: { recipient_id: userId } })) as { id?: unknown };
+    return String(channel.id ?? '');
+  }
+
   async deleteMessage(channelId: string, messageId: string): Promise<void> {
     await this.rest.delete(Routes.channelMessage(channelId, messageId));
   }

@@ -5,6 +5,7 @@ import { describeDiscordError } from '../delivery/discord-errors.ts';
 import { replyPrivately } from './interaction-replies.ts';
 import { isModerator } from './permissions.ts';
 import { startReroll } from '../jobs/reroll.ts';
+import { outboxImages } from '../results/result-outbox.ts';
 
 export async function handleButton(interaction: ButtonInteraction, context: BotContext): Promise<void> {
   const action = parseCustomId(interaction.customId);
@@ -16,7 +17,25 @@ export async function handleButton(interaction: ButtonInteraction, context: BotC
       return reroll(interaction, context);
     case 'delete':
       return deleteResult(interaction, context);
+    case 'fetch':
+      return fetchImage(interaction, context, action.jobId);
   }
+}
+
+/** 📥: the owner gets an image that could not be delivered, privately. */
+async function fetchImage(interaction: ButtonInteraction, context: BotContext, jobId: string): Promise<void> {
+  const entry = await context.outbox.get(jobId);
+  if (!entry || entry.ownerId !== interaction.user.id) return replyPrivately(interaction, 'I no longer have that image.');
+  const images = outboxImages(entry);
+  if (images.length === 0) return replyPrivately(interaction, 'That image was delivered; it is in the message linked in /imagine-history.');
+  const name = (index: number) => (images.length === 1 ? `imagine-${entry.seed}.png` : `imagine-${entry.seed}-${index + 1}.png`);
+  await interaction.reply({
+    content: `> ${entry.prompt.slice(0, 200)}`,
+    files: images.map((attachment, index) => ({ attachment, name: name(index) })),
+    flags: MessageFlags.Ephemeral,
+    allowedMentions: { parse: [] },
+  });
+  context.logger.info({ jobId, userId: interaction.user.id }, 'undelivered image fetched from history');
 }
 
 async function cancelJob(interaction: ButtonInteraction, context: BotContext, jobId: string): Promise<void> {

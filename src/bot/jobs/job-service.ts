@@ -4,7 +4,9 @@ import { EngineError, type Engine, type GenerateResult, type GenerationProgress 
 import { CoalescingUpdater } from '../delivery/coalescing-updater.ts';
 import { REROLL_EMOJI } from '../interactions/custom-ids.ts';
 import { describeDiscordError, retryAfterMs } from '../delivery/discord-errors.ts';
-import type { DiscordMessenger, OutgoingMessage } from '../delivery/discord-messenger.ts';
+import type { DiscordMessenger, OutgoingMessage, SentMessage } from '../delivery/discord-messenger.ts';
+import { deliverResult, type DeliveryOutcome } from '../delivery/result-delivery.ts';
+import type { ResultOutbox } from '../results/result-outbox.ts';
 import { previewFile, resultFiles } from '../delivery/images.ts';
 import { isCancelReason, type CancelReason, type Job } from './job.ts';
 import { cancelledMessage, failedMessage, progressMessage, queuedMessage, resultRow, startingMessage } from '../delivery/job-messages.ts';
@@ -19,6 +21,7 @@ export interface JobServiceOptions {
   queue: JobQueue<Job>;
   messenger: DiscordMessenger;
   results: ResultStore;
+  outbox: ResultOutbox;
   logger: Logger;
   previewIntervalMs: number;
   uploadLimitBytes: number;
@@ -221,17 +224,19 @@ export class JobService implements JobDesk {
   }
 
   async #deliverResult(job: Job, updater: CoalescingUpdater<StatusUpdate>, result: GenerateResult, elapsedMs: number): Promise<void> {
-    const { engine, messenger, results, uploadLimitBytes } = this.options;
-    try {
-      const files = await resultFiles(
-        result.images.map((image) => image.png),
-        `imagine-${result.request.seed}`,
-        uploadLimitBytes,
-      );
-      const parentUrl =
-        job.parentMessageId && job.guildId
-          ? `https://discord.com/channels/${job.guildId}/${job.channelId}/${job.parentMessageId}`
-          : undefined;
+    const { engine, messenger, outbox, uploadLimitBytes } = this.options;
+    const pngs = result.images.map((image) => image.png);
+    // Kept before the first attempt: whatever happens to the delivery, the image is not lost.
+    await outbox
+      .keep(
+        { jobId: job.id, ownerId: job.userId, guildId: job.guildId, channelId: job.channelId, prompt: result.request.prompt, seed: result.request.seed, createdAt: Date.now() },
+        pngs,
+      )
+      .catch((error: unknown) => job.log.error({ err: error }, 'could not keep the image before delivering it'));
+    const parentUrl =
+      job.parentMessageId && job.guildId ? `https://discord.com/channels/${job.guildId}/${job.channelId}/${job.parentMessageId}` : undefined;
+    const build = async (limitBytes: number): Promise<OutgoingMessage> => {
+      const files = await resultFiles(pngs, `imagine-${result.request.seed}`, limitBytes);
       const embed = buildResultEmbed({
         request: result.request,
         model: engine.info.model.name,
@@ -240,30 +245,56 @@ export class JobService implements JobDesk {
         ...(files.length === 1 && files[0] ? { imageName: files[0].name } : {}),
         ...(parentUrl ? { parentUrl } : {}),
       });
-      const message: OutgoingMessage = { content: `<@${job.userId}>`, embeds: [embed], files, components: [resultRow()] };
-      const sent = await this.#finish(job, updater, message);
-      if (!sent) return;
-      await results
-        .save({
-          jobId: job.id,
-          ownerId: job.userId,
-          guildId: job.guildId,
-          channelId: sent.channelId,
-          messageId: sent.id,
-          request: result.request,
-          model: engine.info.model.name,
-          ...(job.parentMessageId ? { parentMessageId: job.parentMessageId } : {}),
-          createdAt: Date.now(),
-        })
-        .catch((error: unknown) => job.log.error({ err: error }, 'could not store the result for rerolls'));
-      await messenger
-        .addReaction(sent.channelId, sent.id, REROLL_EMOJI)
-        .catch((error: unknown) => job.log.warn({ err: describeDiscordError(error) }, 'could not add the reroll reaction'));
-      job.log.info({ messageId: sent.id, seed: result.request.seed, elapsedMs }, 'job delivered');
-    } catch (error) {
-      job.log.error({ err: error }, 'could not prepare the result');
-      await this.#finish(job, updater, failedMessage(job, undefined));
+      return { content: `<@${job.userId}>`, embeds: [embed], files, components: [resultRow()] };
+    };
+
+    this.#updaters.delete(job.id);
+    this.#shownPositions.delete(job.id);
+    const delivery = updater.finish(() =>
+      deliverResult(build, { messenger, reply: job.reply, ownerId: job.userId, channelId: job.channelId, uploadLimitBytes, logger: job.log }),
+    );
+    this.#finals.add(delivery);
+    let outcome: DeliveryOutcome;
+    try {
+      outcome = await delivery;
+    } finally {
+      this.#finals.delete(delivery);
     }
+
+    if (!outcome.delivered) {
+      await outbox.undelivered(job.id, outcome.reason).catch((error: unknown) => job.log.error({ err: error }, 'could not record the failed delivery'));
+      await job.reply
+        .deliver(failedMessage(job, 'I made your image but could not deliver it. Use /imagine-history to get it.'))
+        .catch(() => job.log.warn('could not tell the owner where their image is'));
+      return;
+    }
+    const { sent, route } = outcome;
+    await outbox
+      .delivered(job.id, { route, channelId: sent.channelId, messageId: sent.id })
+      .catch((error: unknown) => job.log.error({ err: error }, 'could not record the delivery'));
+    if (route === 'reply') await this.#rememberResult(job, result, sent);
+    job.log.info({ messageId: sent.id, route, seed: result.request.seed, elapsedMs }, 'job delivered');
+  }
+
+  /** Stores the parameters for rerolls and adds the reroll reaction. */
+  async #rememberResult(job: Job, result: GenerateResult, sent: SentMessage): Promise<void> {
+    const { engine, messenger, results } = this.options;
+    await results
+      .save({
+        jobId: job.id,
+        ownerId: job.userId,
+        guildId: job.guildId,
+        channelId: sent.channelId,
+        messageId: sent.id,
+        request: result.request,
+        model: engine.info.model.name,
+        ...(job.parentMessageId ? { parentMessageId: job.parentMessageId } : {}),
+        createdAt: Date.now(),
+      })
+      .catch((error: unknown) => job.log.error({ err: error }, 'could not store the result for rerolls'));
+    await messenger
+      .addReaction(sent.channelId, sent.id, REROLL_EMOJI)
+      .catch((error: unknown) => job.log.warn({ err: describeDiscordError(error) }, 'could not add the reroll reaction'));
   }
 
   /** Replaces the job's status with its final message; never throws (failures are logged). */
