@@ -9,6 +9,7 @@ import { Queue, Worker } from 'bullmq';
 import pino from 'pino';
 import { DiscordMessenger, type OutgoingMessage, type SentMessage } from '../src/bot/delivery/discord-messenger.ts';
 import { InProcessJobQueue } from '../src/bot/jobs/job-queue.ts';
+import { ResultOutbox, type OutboxEntry } from '../src/bot/results/result-outbox.ts';
 import { ResultStore, type ResultRecord } from '../src/bot/results/result-store.ts';
 import type { KeyValueStore } from '../src/bot/settings/key-value-store.ts';
 import { BULL_PREFIX, JOB_NAME, queueNameFor } from '../src/bot/jobs/bullmq/keys.ts';
@@ -130,6 +131,7 @@ async function throughput(url: string, engines: Engine[], jobs: number, steps: n
         connect,
         messenger: new NullMessenger(),
         results: new ResultStore(memoryStore<ResultRecord>()),
+        outbox: new ResultOutbox(memoryStore<OutboxEntry>(), memoryStore<string[]>()),
         logger,
         concurrency: 1,
         lockDurationMs: 30_000,

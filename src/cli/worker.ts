@@ -6,6 +6,7 @@ import { DiscordMessenger } from '../bot/delivery/discord-messenger.ts';
 import { openEngine } from '../bot/engine-loader.ts';
 import { connectRedis } from '../bot/jobs/bullmq/redis-client.ts';
 import { createLogger } from '../bot/logger.ts';
+import { ResultOutbox, type OutboxEntry } from '../bot/results/result-outbox.ts';
 import { ResultStore, type ResultRecord } from '../bot/results/result-store.ts';
 import { openStoreBackend } from '../bot/settings/stores.ts';
 import type { Engine } from '../engine/types.ts';
@@ -59,6 +60,7 @@ async function run(config: WorkerConfig, logger: Logger): Promise<void> {
     connect: (name) => connectRedis({ url: queueUrl, name: `imagine-${name}-${workerId}`, logger }),
     messenger,
     results: new ResultStore(stores.open<ResultRecord>('results')),
+    outbox: new ResultOutbox(stores.open<OutboxEntry>('outbox'), stores.open<string[]>('outbox-index')),
     logger,
     concurrency: config.concurrency,
     lockDurationMs: config.lockDurationMs,

@@ -8,6 +8,7 @@ import { closeRedis, type RedisClient } from '../bot/jobs/bullmq/redis-client.ts
 import { UserLedger } from '../bot/jobs/bullmq/user-ledger.ts';
 import { fromWireJob, wireJobSchema, type WireJob } from '../bot/jobs/bullmq/wire-job.ts';
 import { WorkerRegistry, type WorkerStatus } from '../bot/jobs/bullmq/worker-registry.ts';
+import type { ResultOutbox } from '../bot/results/result-outbox.ts';
 import type { ResultStore } from '../bot/results/result-store.ts';
 import type { Engine } from '../engine/types.ts';
 import { JobRunner, type RunEnd, type StopReason } from './job-runner.ts';
@@ -21,6 +22,7 @@ export interface GpuWorkerOptions {
   connect: (name: string) => Promise<RedisClient>;
   messenger: DiscordMessenger;
   results: ResultStore;
+  outbox: ResultOutbox;
   logger: Logger;
   /** Jobs run at once per model (one per engine in the model's pool). */
   concurrency: number;
@@ -77,6 +79,7 @@ export class GpuWorker {
     this.#runner = new JobRunner({
       messenger: options.messenger,
       results: options.results,
+      outbox: options.outbox,
       marker: new DeliveryMarker(this.#redis, options.id),
       logger: options.logger,
       previewIntervalMs: options.previewIntervalMs,

@@ -7,13 +7,17 @@ import { previewFile, resultFiles } from '../bot/delivery/images.ts';
 import type { CancelReason, Job } from '../bot/jobs/job.ts';
 import { cancelledMessage, failedMessage, progressMessage, resultRow, startingMessage } from '../bot/delivery/job-messages.ts';
 import type { DeliveryMarker } from '../bot/jobs/bullmq/delivery-marker.ts';
+import { deliverResult, type DeliveryOutcome } from '../bot/delivery/result-delivery.ts';
 import { buildResultEmbed } from '../bot/delivery/result-embed.ts';
+import type { ResultOutbox } from '../bot/results/result-outbox.ts';
 import type { ResultStore } from '../bot/results/result-store.ts';
 import { EngineError, type Engine, type GenerateResult, type GenerationProgress } from '../engine/types.ts';
 
 export interface JobRunnerOptions {
   messenger: DiscordMessenger;
   results: ResultStore;
+  /** Finished images until they reach their owner (/imagine-history reads it on the gateway). */
+  outbox: ResultOutbox;
   marker: DeliveryMarker;
   logger: Logger;
   previewIntervalMs: number;
@@ -43,7 +47,8 @@ type StatusUpdate = { kind: 'starting' } | { kind: 'progress'; progress: Generat
 
 /**
  * Runs one job on a worker: generation with previews edited straight into the user's Discord message
- * (throttled, 429-aware), then the final message exactly once through the delivery marker.
+ * (throttled, 429-aware), then the final message exactly once through the delivery marker, by the
+ * embedded mode's delivery chain (reply or channel, then DM; the image kept in the outbox meanwhile).
  */
 export class JobRunner {
   constructor(private readonly options: JobRunnerOptions) {}
@@ -104,17 +109,22 @@ export class JobRunner {
   }
 
   async #deliverResult(job: Job, engine: Engine, updater: CoalescingUpdater<StatusUpdate>, result: GenerateResult, elapsedMs: number): Promise<RunEnd> {
-    const { messenger, results, uploadLimitBytes } = this.options;
+    const { messenger, outbox, uploadLimitBytes, marker } = this.options;
     const model = engine.info.model.name;
-    let message: OutgoingMessage;
-    try {
-      const files = await resultFiles(
-        result.images.map((image) => image.png),
-        `imagine-${result.request.seed}`,
-        uploadLimitBytes,
-      );
-      const parentUrl =
-        job.parentMessageId && job.guildId ? `https://discord.com/channels/${job.guildId}/${job.channelId}/${job.parentMessageId}` : undefined;
+    const pngs = result.images.map((image) => image.png);
+    const claim = await this.#claim(job, updater);
+    if (!claim) return 'already-delivered';
+    // Kept (in Redis) before the first attempt: whatever happens to the delivery, the image is not lost.
+    await outbox
+      .keep(
+        { jobId: job.id, ownerId: job.userId, guildId: job.guildId, channelId: job.channelId, prompt: result.request.prompt, seed: result.request.seed, createdAt: Date.now() },
+        pngs,
+      )
+      .catch((error: unknown) => job.log.error({ err: error }, 'could not keep the image before delivering it'));
+    const parentUrl =
+      job.parentMessageId && job.guildId ? `https://discord.com/channels/${job.guildId}/${job.channelId}/${job.parentMessageId}` : undefined;
+    const build = async (limitBytes: number): Promise<OutgoingMessage> => {
+      const files = await resultFiles(pngs, `imagine-${result.request.seed}`, limitBytes);
       const embed = buildResultEmbed({
         request: result.request,
         model,
@@ -123,15 +133,32 @@ export class JobRunner {
         ...(files.length === 1 && files[0] ? { imageName: files[0].name } : {}),
         ...(parentUrl ? { parentUrl } : {}),
       });
-      message = { content: `<@${job.userId}>`, embeds: [embed], files, components: [resultRow()] };
-    } catch (error) {
-      job.log.error({ err: error }, 'could not prepare the result');
-      await this.finish(job, updater, failedMessage(job, undefined));
+      return { content: `<@${job.userId}>`, embeds: [embed], files, components: [resultRow()] };
+    };
+    const outcome: DeliveryOutcome = await updater.finish(() =>
+      deliverResult(build, { messenger, reply: job.reply, ownerId: job.userId, channelId: job.channelId, uploadLimitBytes, logger: job.log }),
+    );
+    if (!outcome.delivered) {
+      await this.#persist(job, () => marker.markDelivered(job.id, 'undeliverable'));
+      await outbox.undelivered(job.id, outcome.reason).catch((error: unknown) => job.log.error({ err: error }, 'could not record the failed delivery'));
+      await job.reply
+        .deliver(failedMessage(job, 'I made your image but could not deliver it. Use /imagine-history to get it.'))
+        .catch(() => job.log.warn('could not tell the owner where their image is'));
       return 'failed';
     }
-    const sent = await this.finish(job, updater, message);
-    if (!sent) return 'already-delivered';
-    await results
+    const { sent, route } = outcome;
+    await this.#persist(job, () => marker.markDelivered(job.id, `${route}:${sent.channelId}/${sent.id}`));
+    await outbox
+      .delivered(job.id, { route, channelId: sent.channelId, messageId: sent.id })
+      .catch((error: unknown) => job.log.error({ err: error }, 'could not record the delivery'));
+    if (route === 'reply') await this.#rememberResult(job, model, result, sent);
+    job.log.info({ messageId: sent.id, route, seed: result.request.seed, elapsedMs }, 'job delivered');
+    return 'delivered';
+  }
+
+  /** Stores the parameters for rerolls and adds the reroll reaction. */
+  async #rememberResult(job: Job, model: string, result: GenerateResult, sent: SentMessage): Promise<void> {
+    await this.options.results
       .save({
         jobId: job.id,
         ownerId: job.userId,
@@ -144,28 +171,33 @@ export class JobRunner {
         createdAt: Date.now(),
       })
       .catch((error: unknown) => job.log.error({ err: error }, 'could not store the result for rerolls'));
-    await messenger
+    await this.options.messenger
       .addReaction(sent.channelId, sent.id, REROLL_EMOJI)
       .catch((error: unknown) => job.log.warn({ err: describeDiscordError(error) }, 'could not add the reroll reaction'));
-    job.log.info({ messageId: sent.id, seed: result.request.seed, elapsedMs }, 'job delivered');
-    return 'delivered';
   }
 
   /**
-   * The job's final message, at most once across every worker and rerun: claimed in Redis first,
-   * marked done after. Undefined when it was already delivered (or could not be delivered at all).
+   * Claims the job's final message across every worker and rerun. False when an earlier run already
+   * delivered it; throws (BullMQ retries the job later) while another worker is delivering it.
+   */
+  async #claim(job: Job, updater: CoalescingUpdater<StatusUpdate>): Promise<boolean> {
+    const claim = await this.options.marker.claim(job.id);
+    if (claim === 'claimed') return true;
+    updater.stop();
+    if (claim === 'delivered') {
+      job.log.info('final message already sent by an earlier run');
+      return false;
+    }
+    throw new DeliveryInProgressError(`job ${job.id}: another worker is delivering it`);
+  }
+
+  /**
+   * A final status message (cancelled, failed), at most once across every worker and rerun: claimed
+   * in Redis first, marked done after. Undefined when it was already delivered (or could not be).
    */
   async finish(job: Job, updater: CoalescingUpdater<StatusUpdate>, message: OutgoingMessage): Promise<SentMessage | undefined> {
     const { marker } = this.options;
-    const claim = await marker.claim(job.id);
-    if (claim !== 'claimed') {
-      updater.stop();
-      if (claim === 'delivered') {
-        job.log.info('final message already sent by an earlier run');
-        return undefined;
-      }
-      throw new DeliveryInProgressError(`job ${job.id}: another worker is delivering it`);
-    }
+    if (!(await this.#claim(job, updater))) return undefined;
     let sent: SentMessage;
     try {
       sent = await updater.finish(() => job.reply.deliver(message));
