@@ -5,7 +5,7 @@ import { describeDiscordError, retryAfterMs } from '../../delivery/discord-error
 import type { DiscordMessenger } from '../../delivery/discord-messenger.ts';
 import type { CancelReason, Job } from '../job.ts';
 import { cancelledMessage, queuedMessage } from '../../delivery/job-messages.ts';
-import type { SubmitOutcome } from '../job-queue.ts';
+import type { Refusal, SubmitOutcome } from '../job-queue.ts';
 import type { DeskReserveOutcome, JobDesk, JobSummary, QueueView } from '../job-desk.ts';
 import { bullJobId, JOB_NAME, RedisKeys } from './keys.ts';
 import { ModelQueues, WAITING_STATES } from './model-queues.ts';
@@ -34,7 +34,7 @@ export interface GatewayDeskOptions {
 /** Retries of a job whose processing threw (e.g. its delivery is claimed by a worker that is still sending). */
 const JOB_ATTEMPTS = 5;
 
-const unavailable: SubmitOutcome = { accepted: false, reason: 'unavailable' };
+const unavailable: Refusal = { accepted: false, reason: 'unavailable' };
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -82,13 +82,13 @@ export class GatewayDesk implements JobDesk {
 
   async reserve(userId: string): Promise<DeskReserveOutcome> {
     if (this.#closed) return { accepted: false, reason: 'closed' };
-    if (!this.available()) return unavailable as DeskReserveOutcome;
+    if (!this.available()) return unavailable;
     const { maxQueuedPerUser } = this.options;
     try {
       if ((await this.#call(this.#ledger.waitingCount(userId))) >= maxQueuedPerUser) return { accepted: false, reason: 'user-limit', limit: maxQueuedPerUser };
     } catch (error) {
       this.options.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'queue unavailable at admission');
-      return unavailable as DeskReserveOutcome;
+      return unavailable;
     }
     // The check above is advisory; `submit` re-checks atomically. Nothing is held in between.
     return { accepted: true, reservation: { release: () => undefined } };
