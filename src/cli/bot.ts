@@ -57,7 +57,9 @@ async function openJobs(config: BotConfig, logger: Logger) {
 async function run(config: BotConfig, logger: Logger): Promise<void> {
   logger.info({ config: describeConfig(config) }, 'starting');
   // Opened first: an unwritable or damaged store should stop the bot before minutes of model loading.
-  const stores = openStoreBackend(config.storeUrl);
+  const stores = openStoreBackend(config.storeUrl, {
+    onConnectionError: (error) => logger.warn({ err: error }, 'store connection error (reconnecting)'),
+  });
   logger.info({ store: stores.description }, 'store opened');
   let jobs: Awaited<ReturnType<typeof openJobs>>;
   try {

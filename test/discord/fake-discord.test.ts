@@ -379,6 +379,26 @@ describe('FakeDiscord with a real discord.js Client', () => {
     await expect(textChannel(client).send('text is fine')).resolves.toBeDefined();
   });
 
+  it('opens DM channels (discord.js user.send), keeps their messages off the gateway, and answers 50007 to a user who refuses DMs', async () => {
+    const client = await login();
+    const created = () => fake.gatewayLog.filter((e) => e.dir === 'out' && e.t === 'MESSAGE_CREATE').length;
+    const before = created();
+    const alice = await client.users.fetch(aliceId);
+    const sent = await alice.send('psst');
+    const dm = fake.dmChannel(aliceId);
+    expect(dm?.id).toBe(sent.channelId);
+    expect(fake.messages(dm!.id).map((m) => m.content)).toEqual(['psst']);
+    // A guild message after it is dispatched; the DM (created first) was not.
+    await textChannel(client).send('marker');
+    expect(await fake.waitFor(() => created() > before && created())).toBe(before + 1);
+
+    fake.setAcceptsDms(aliceId, false);
+    const refused = await alice.send('again').catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(DiscordAPIError);
+    expect(refused).toMatchObject({ code: 50007, status: 403, message: 'Cannot send messages to this user' });
+    expect(fake.messages(dm!.id)).toHaveLength(1);
+  });
+
   it('answers 50027 Invalid Webhook Token once the interaction token expired', async () => {
     const client = await login();
     let edited: unknown;

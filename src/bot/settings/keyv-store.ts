@@ -2,12 +2,19 @@ import Keyv from 'keyv';
 import KeyvRedis from '@keyv/redis';
 import { StoreError, type KeyValueStore, type StoreBackend } from './key-value-store.ts';
 
+export interface KeyvBackendOptions {
+  /** Connection errors (Redis going away, reconnect attempts); operations fail on their own as well. */
+  onConnectionError?: (error: unknown) => void;
+}
+
 /**
- * Stores on Redis through keyv. keyv swallows store errors by default (a failed read looks like a
- * missing key, a failed write resolves `false`): `throwOnErrors` and the checks below turn both into
- * rejections.
+ * Stores on Redis through keyv, one connection per namespace. keyv swallows store errors by default (a
+ * failed read looks like a missing key, a failed write resolves `false`): `throwOnErrors` and the
+ * checks below turn both into rejections. With the offline queue off, a command while Redis is away
+ * fails at once instead of waiting for a reconnect that may never come; the client keeps
+ * reconnecting in the background, and its connection errors are reported, never thrown at the process.
  */
-export function openKeyvBackend(url: string): StoreBackend {
+export function openKeyvBackend(url: string, options: KeyvBackendOptions = {}): StoreBackend {
   const opened: Keyv[] = [];
   const pending = new Set<Promise<unknown>>();
 
@@ -24,8 +31,13 @@ export function openKeyvBackend(url: string): StoreBackend {
   return {
     description: 'redis',
     open<Value>(namespace: string): KeyValueStore<Value> {
-      const keyv = new Keyv<Value>({ store: new KeyvRedis(url), namespace, throwOnErrors: true });
-      // Without a listener keyv's emitter would throw its errors at the process.
+      const store = new KeyvRedis(
+        { url, disableOfflineQueue: true, socket: { reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, 5000) } },
+        { throwOnConnectError: true, throwErrors: true },
+      );
+      store.client.on('error', (error: unknown) => options.onConnectionError?.(error));
+      const keyv = new Keyv<Value>({ store, namespace, throwOnErrors: true });
+      // Without a listener keyv's emitter would throw its errors at the process; callers get them as rejections.
       keyv.on('error', () => undefined);
       opened.push(keyv as Keyv);
       return {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openKeyvBackend } from './keyv-store.ts';
+import { openKeyvBackend, type KeyvBackendOptions } from './keyv-store.ts';
 import { openSqliteBackend } from './sqlite-store.ts';
 import type { StoreBackend } from './key-value-store.ts';
 
@@ -17,6 +17,6 @@ export function storeFolder(url: string): string {
 }
 
 /** Throws {@link StoreError} when the store cannot be opened (unwritable folder, damaged database). */
-export function openStoreBackend(url: string): StoreBackend {
-  return isRedisUrl(url) ? openKeyvBackend(url) : openSqliteBackend(path.resolve(storeFolder(url)));
+export function openStoreBackend(url: string, options: KeyvBackendOptions = {}): StoreBackend {
+  return isRedisUrl(url) ? openKeyvBackend(url, options) : openSqliteBackend(path.resolve(storeFolder(url)));
 }
