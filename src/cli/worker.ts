@@ -52,7 +52,9 @@ async function run(config: WorkerConfig, logger: Logger): Promise<void> {
   }
   const rest = new REST({ api: config.discord.apiUrl }).setToken(config.discord.token);
   const messenger = DiscordMessenger.create({ rest, apiUrl: config.discord.apiUrl, token: config.discord.token, applicationId: config.discord.applicationId });
-  const stores = openStoreBackend(config.storeUrl);
+  const stores = openStoreBackend(config.storeUrl, {
+    onConnectionError: (error) => logger.debug({ err: error }, 'store connection error (reconnecting)'),
+  });
   const worker = await GpuWorker.start({
     id: workerId,
     host: config.host,
