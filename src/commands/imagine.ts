@@ -4,7 +4,7 @@ import { LIMITS } from '../engine/types.ts';
 import type { ChannelSettings } from '../bot/settings/channel-settings.ts';
 import type { BotContext, SlashCommand } from '../bot/context.ts';
 import { MAX_PROMPT_LENGTH, resolveImagineRequest, type ImagineOptions } from '../bot/jobs/imagine-request.ts';
-import { admissionRefusal, replyPrivately } from '../bot/interactions/interaction-replies.ts';
+import { admissionRefusal, QUEUE_UNAVAILABLE, replyPrivately } from '../bot/interactions/interaction-replies.ts';
 import { newJobId, type Job } from '../bot/jobs/job.ts';
 import { InteractionReply } from '../bot/delivery/reply-target.ts';
 import { SIZE_NAMES } from '../bot/jobs/sizes.ts';
@@ -82,6 +82,8 @@ async function execute(interaction: ChatInputCommandInteraction, context: BotCon
   const receivedAt = Date.now();
   const channelId = interaction.channelId;
   const options = readOptions(interaction);
+  // Checked first: with the shared queue down, nothing else (settings included) can be relied on.
+  if (!context.jobs.available()) return replyPrivately(interaction, QUEUE_UNAVAILABLE);
 
   // Refusals are checked before acknowledging where possible, so that they can be plain ephemeral replies.
   const lookup = context.settings.get(channelId);
@@ -102,7 +104,7 @@ async function execute(interaction: ChatInputCommandInteraction, context: BotCon
   const { nativeWidth, nativeHeight } = context.engineInfo.model;
   const check = resolveImagineRequest(options, settings, { width: nativeWidth, height: nativeHeight });
   if (!check.ok) return replyPrivately(interaction, check.message);
-  const place = context.jobs.reserve(interaction.user.id);
+  const place = await context.jobs.reserve(interaction.user.id);
   if (!place.accepted) return replyPrivately(interaction, admissionRefusal(place));
 
   if (!interaction.deferred) {
@@ -133,7 +135,7 @@ async function execute(interaction: ChatInputCommandInteraction, context: BotCon
     createdAt: receivedAt,
     log,
   };
-  const outcome = context.jobs.submit(job, place.reservation);
+  const outcome = await context.jobs.submit(job, place.reservation);
   if (!outcome.accepted) await replyPrivately(interaction, admissionRefusal(outcome));
 }
 

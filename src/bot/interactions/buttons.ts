@@ -39,14 +39,14 @@ async function fetchImage(interaction: ButtonInteraction, context: BotContext, j
 }
 
 async function cancelJob(interaction: ButtonInteraction, context: BotContext, jobId: string): Promise<void> {
-  const job = context.jobs.queue.get(jobId);
-  if (!job) return replyPrivately(interaction, 'That job has already finished or been cancelled.');
-  if (job.userId !== interaction.user.id && !isModerator(interaction.memberPermissions)) {
+  const ownerId = await context.jobs.ownerOf(jobId);
+  if (!ownerId) return replyPrivately(interaction, 'That job has already finished or been cancelled.');
+  if (ownerId !== interaction.user.id && !isModerator(interaction.memberPermissions)) {
     return replyPrivately(interaction, 'Only the person who started this job, or a moderator, can cancel it.');
   }
   await interaction.deferUpdate();
-  const cancelled = context.jobs.cancel(jobId, { kind: 'user', userId: interaction.user.id });
-  job.log.info({ by: interaction.user.id, state: cancelled }, 'cancel requested');
+  const cancelled = await context.jobs.cancel(jobId, { kind: 'user', userId: interaction.user.id });
+  context.logger.info({ jobId, by: interaction.user.id, state: cancelled }, 'cancel requested');
 }
 
 async function reroll(interaction: ButtonInteraction, context: BotContext): Promise<void> {

@@ -16,9 +16,12 @@ export async function replyPrivately(interaction: RepliableInteraction, content:
   await interaction.followUp({ content, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
 }
 
+/** Said whenever the shared queue (or the store that records jobs) cannot take a job: nothing was accepted. */
+export const QUEUE_UNAVAILABLE = 'The queue is unavailable, so I could not take your job. Please try again shortly.';
+
 export function admissionRefusal(admission: { reason: 'user-limit'; limit: number } | { reason: 'closed' } | { reason: 'unavailable' }): string {
   if (admission.reason === 'closed') return 'The bot is shutting down, so it is not taking new jobs. Please try again in a minute.';
-  if (admission.reason === 'unavailable') return 'The queue is unavailable, so I could not take your job. Please try again shortly.';
+  if (admission.reason === 'unavailable') return QUEUE_UNAVAILABLE;
   const jobs = admission.limit === 1 ? 'a job' : `${admission.limit} jobs`;
   return `You already have ${jobs} waiting in the queue. Wait for one to start, or cancel one, before adding another.`;
 }

@@ -11,6 +11,7 @@ import { previewFile, resultFiles } from '../delivery/images.ts';
 import { isCancelReason, type CancelReason, type Job } from './job.ts';
 import { cancelledMessage, failedMessage, progressMessage, queuedMessage, resultRow, startingMessage } from '../delivery/job-messages.ts';
 import type { JobQueue, QueueTask, Reservation, ReserveOutcome, SubmitOutcome } from './job-queue.ts';
+import { summarizeJob, type JobDesk, type QueueView } from './job-desk.ts';
 import { DeliveryError, replyTargetFromRecord } from '../delivery/reply-target.ts';
 import { buildResultEmbed } from '../delivery/result-embed.ts';
 import type { ResultStore } from '../results/result-store.ts';
@@ -34,7 +35,7 @@ export const MAX_STARTS = 3;
 type StatusUpdate = { kind: 'queued'; position: number } | { kind: 'starting' } | { kind: 'progress'; progress: GenerationProgress };
 
 /** Runs accepted jobs through the queue and the engine, and keeps each job's message up to date. */
-export class JobService {
+export class JobService implements JobDesk {
   readonly #updaters = new Map<string, CoalescingUpdater<StatusUpdate>>();
   /** Queue positions as last shown to each waiting job's owner. */
   readonly #shownPositions = new Map<string, number>();
@@ -49,13 +50,31 @@ export class JobService {
     return this.options.queue;
   }
 
+  /** The in-process queue is always there. */
+  available(): boolean {
+    return true;
+  }
+
   /** Holds a queue place for `userId`: check this before acknowledging, submit after. */
-  reserve(userId: string): ReserveOutcome<Job> {
+  async reserve(userId: string): Promise<ReserveOutcome<Job>> {
     return this.options.queue.reserve(userId);
   }
 
+  async submit(job: Job, reservation?: Reservation<Job>): Promise<SubmitOutcome> {
+    return this.submitNow(job, reservation);
+  }
+
+  async ownerOf(jobId: string): Promise<string | undefined> {
+    return this.options.queue.get(jobId)?.userId;
+  }
+
+  async view(): Promise<QueueView> {
+    const { running, queued } = this.options.queue.snapshot();
+    return { running: running.map(summarizeJob), queued: queued.map(summarizeJob) };
+  }
+
   /** Submits a job in a place reserved earlier (or a fresh one). */
-  submit(job: Job, reservation?: Reservation<Job>): SubmitOutcome {
+  submitNow(job: Job, reservation?: Reservation<Job>): SubmitOutcome {
     // The seed is settled now, not by the engine, so that a job rerun after a crash makes the same image.
     if (job.request.seed === undefined) job.request = { ...job.request, seed: randomSeed() };
     job.log.info({ userId: job.userId, channelId: job.channelId, request: job.request, parentMessageId: job.parentMessageId }, 'job submitted');
@@ -121,7 +140,7 @@ export class JobService {
     return outcome;
   }
 
-  cancel(jobId: string, reason: CancelReason): 'queued' | 'running' | 'unknown' {
+  async cancel(jobId: string, reason: CancelReason): Promise<'queued' | 'running' | 'unknown'> {
     return this.options.queue.cancel(jobId, reason);
   }
 

@@ -5,7 +5,7 @@ import type { BotContext } from '../context.ts';
 import { describeDiscordError, isMissingPermissions } from '../delivery/discord-errors.ts';
 import type { BotRequest } from './imagine-request.ts';
 import { effectiveMax } from './imagine-request.ts';
-import { admissionRefusal } from '../interactions/interaction-replies.ts';
+import { admissionRefusal, QUEUE_UNAVAILABLE } from '../interactions/interaction-replies.ts';
 import { newJobId, type Job } from './job.ts';
 import { promptExcerpt } from '../delivery/job-messages.ts';
 import { ChannelReply } from '../delivery/reply-target.ts';
@@ -26,6 +26,7 @@ export function freshSeed(previous: number): number {
  * in force when the result was made.
  */
 export async function startReroll(context: BotContext, record: ResultRecord, userId: string): Promise<RerollOutcome> {
+  if (!context.jobs.available()) return { ok: false, message: QUEUE_UNAVAILABLE };
   let settings;
   try {
     settings = await context.settings.get(record.channelId);
@@ -40,7 +41,7 @@ export async function startReroll(context: BotContext, record: ResultRecord, use
   if (record.request.steps > maxSteps) return { ok: false, message: `This channel now allows at most ${maxSteps} steps.` };
   const maxCount = effectiveMax(settings.maxCount, LIMITS.count.max);
   if (record.request.count > maxCount) return { ok: false, message: `This channel now allows at most ${maxCount} images per job.` };
-  const place = context.jobs.reserve(userId);
+  const place = await context.jobs.reserve(userId);
   if (!place.accepted) return { ok: false, message: admissionRefusal(place) };
 
   const jobId = newJobId();
@@ -70,7 +71,7 @@ export async function startReroll(context: BotContext, record: ResultRecord, use
     createdAt: Date.now(),
     log,
   };
-  const outcome = context.jobs.submit(job, place.reservation);
+  const outcome = await context.jobs.submit(job, place.reservation);
   if (!outcome.accepted) {
     const message = admissionRefusal(outcome);
     await reply.deliver({ content: `🔁 ${message}` }).catch(() => undefined);

@@ -24,7 +24,7 @@ describe('stores fail closed end to end', () => {
     expect(more).toEqual([]);
     expect(reply).toMatch(/^I cannot read this channel's settings right now, so I am not taking jobs here\. Please try again later\. \(id `[0-9a-f]+`\)$/);
     expect(running.engine.requests).toHaveLength(0);
-    expect(running.bot.context.jobs.queue.snapshot()).toEqual({ running: [], queued: [] });
+    expect(await running.bot.context.jobs.view()).toEqual({ running: [], queued: [] });
     const logged = running.logs.map((line) => JSON.parse(line) as { msg: string; err?: { message?: string } });
     const entry = logged.find((line) => line.msg === 'channel settings unreadable; job refused');
     expect(JSON.stringify(entry?.err)).toContain('no such table: kv');
