@@ -20,8 +20,8 @@ export interface ImagineOptions {
 /** A request ready for the engine: every field settled except the seed, which may be left to the engine. */
 export interface BotRequest {
   prompt: string;
-  /** undefined: none given (the engine tells that from ""; see GenerateRequest). */
-  negativePrompt: string | undefined;
+  /** Absent when the member gave none and the channel sets none: SDXL then uses zero embeddings, as diffusers does. */
+  negativePrompt?: string;
   seed?: number;
   steps: number;
   guidance: number;
@@ -97,7 +97,7 @@ export function resolveImagineRequest(options: ImagineOptions, settings: Channel
     return refuse(`scheduler must be one of ${SCHEDULER_NAMES.join(', ')}.`);
   }
 
-  const request: BotRequest = { prompt, negativePrompt, steps, guidance, width, height, count };
+  const request: BotRequest = { prompt, ...(negativePrompt && { negativePrompt }), steps, guidance, width, height, count };
   if (options.seed !== undefined) request.seed = options.seed;
   if (schedulerName !== undefined) request.scheduler = schedulerName;
   return { ok: true, request };

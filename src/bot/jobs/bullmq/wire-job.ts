@@ -18,7 +18,7 @@ export const wireJobSchema = z.object({
   model: z.string().min(1),
   request: z.object({
     prompt: z.string(),
-    negativePrompt: z.string(),
+    negativePrompt: z.string().optional(),
     // Always set on the wire: a rerun after a worker died must draw the same image.
     seed: z.number().int(),
     steps: z.number().int(),
