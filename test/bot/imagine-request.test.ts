@@ -31,7 +31,7 @@ describe('resolveImagineRequest', () => {
   it('fills the engine defaults when neither user nor channel says otherwise', () => {
     expect(resolve({})).toEqual({
       ok: true,
-      request: { prompt: 'a cat', negativePrompt: '', steps: 25, guidance: 7.5, width: 512, height: 512, count: 1 },
+      request: { prompt: 'a cat', steps: 25, guidance: 7.5, width: 512, height: 512, count: 1 },
     });
   });
 

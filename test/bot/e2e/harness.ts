@@ -197,7 +197,7 @@ export function isResult(message: FakeMessage | undefined): boolean {
 }
 
 /** Waits until the interaction's reply shows a result, and returns that message. */
-export function waitForResult(world: World, interaction: InteractionHandle, timeoutMs = 20_000): Promise<FakeMessage> {
+export function waitForResult(world: World, interaction: InteractionHandle, timeoutMs = 90_000): Promise<FakeMessage> {
   return world.fake.waitFor(
     () => {
       const original = interaction.original();
