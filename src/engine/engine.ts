@@ -9,7 +9,7 @@ import { resolveMemoryBudget } from './memory/budget.ts';
 import type { JobShape } from './memory/estimate.ts';
 import { formatParameters } from './output/parameters.ts';
 import { encodePng } from './output/png.ts';
-import { DEFAULT_SESSION_SETTINGS, type SessionSettings } from './providers.ts';
+import { DEFAULT_SESSION_SETTINGS, arenaFromEnv, resolveArena, type ArenaChoice, type SessionSettings } from './providers.ts';
 import { resolveRequest } from './request.ts';
 import {
   DEFAULTS,
@@ -44,8 +44,11 @@ export interface EngineOptions {
    * Default $IMAGINE_MEMORY_BUDGET_MB, else 75% of the machine's memory.
    */
   memoryBudgetMb?: number;
-  /** ONNX Runtime memory and thread settings (see SessionSettings). */
-  session?: Partial<SessionSettings>;
+  /**
+   * ONNX Runtime memory and thread settings (see SessionSettings). `cpuMemArena` defaults to
+   * $IMAGINE_CPU_MEM_ARENA (on, off, auto), else `auto`: on for models under 1 GB of weights.
+   */
+  session?: Partial<Omit<SessionSettings, 'cpuMemArena'>> & { cpuMemArena?: ArenaChoice };
 }
 
 /** An engine serving one or more models; `listModels` reads their folders, it opens no session. */
@@ -142,7 +145,12 @@ async function modelFolders(options: EngineOptions): Promise<string[]> {
 export async function createEngine(options: EngineOptions): Promise<CatalogEngine> {
   const logger = options.logger ?? silentLogger;
   const provider = options.provider ?? 'auto';
-  const session: SessionSettings = { ...DEFAULT_SESSION_SETTINGS, ...options.session };
+  const arena = options.session?.cpuMemArena ?? arenaFromEnv();
+  const sessionFor = (entry: CatalogEntry): SessionSettings => ({
+    ...DEFAULT_SESSION_SETTINGS,
+    ...options.session,
+    cpuMemArena: resolveArena(arena, entry.memory.weightsBytes),
+  });
   const budgetBytes = resolveMemoryBudget(options.memoryBudgetMb);
   const dirs = await modelFolders(options);
   if (typeof options.backend === 'object' && dirs.length !== 1) {
@@ -152,10 +160,11 @@ export async function createEngine(options: EngineOptions): Promise<CatalogEngin
   for (const dir of dirs) entries.push(await describeModelFolder(dir));
   const makeBackend = (entry: CatalogEntry): EngineBackend => {
     if (typeof options.backend === 'object') return options.backend;
-    const backendOptions = { modelDir: entry.path, provider, logger: logger, session };
+    const backendOptions = { modelDir: entry.path, provider, logger: logger, session: sessionFor(entry) };
     return options.backend === 'in-thread' ? new InThreadBackend(backendOptions) : new WorkerThreadBackend(backendOptions);
   };
-  const catalog = new ModelCatalog(entries, makeBackend, budgetBytes, logger);
+  // A model with the arena on keeps its last job's activations: count them as resident too.
+  const catalog = new ModelCatalog(entries, makeBackend, budgetBytes, logger, (entry) => sessionFor(entry).cpuMemArena);
   const defaultModel = options.defaultModel ?? basename(resolve(options.modelDir ?? dirs[0]!));
   try {
     const loaded = await catalog.preload(defaultModel);

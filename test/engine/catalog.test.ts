@@ -73,7 +73,14 @@ describe('an engine over a folder of models', () => {
 
   it('unloads the least recently used model when the budget holds only two', async () => {
     // Room for the runtime, two models' weights and a small job, not three models.
-    const engine = await createEngine({ modelsDir: models, provider: 'cpu', backend: 'in-thread', memoryBudgetMb: RUNTIME_MB + 2.5 * weightsMb });
+    // Arena off: a loaded model then holds only its weights, which is all this budget has room for.
+    const engine = await createEngine({
+      modelsDir: models,
+      provider: 'cpu',
+      backend: 'in-thread',
+      memoryBudgetMb: RUNTIME_MB + 2.5 * weightsMb,
+      session: { cpuMemArena: false },
+    });
     try {
       expect(loadedNames(engine)).toEqual(['alpha']);
       await engine.generate({ ...request, model: 'beta' });
