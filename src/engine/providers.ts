@@ -63,7 +63,11 @@ export interface SessionSettings {
    * engine's default is ArenaChoice `auto` (see below).
    */
   cpuMemArena: boolean;
-  /** Pre-plans one block for all intermediate tensors of a fixed shape; it is allocated on top of the arena. */
+  /**
+   * Pre-plans one block for all intermediate tensors of a fixed shape. Measured on the full-size
+   * UNet with the arena off, it changed neither the peak (6.6 GB either way) nor what is held
+   * after a job, nor the step time on the tiny model: left at ONNX Runtime's default, on.
+   */
   memPattern: boolean;
   /** `sequential` runs one operator at a time: lower peak memory; `parallel` rarely helps a UNet. */
   executionMode: 'sequential' | 'parallel';
@@ -95,7 +99,7 @@ export const DEFAULT_SESSION_SETTINGS: SessionSettings = {
   intraOpThreads: 0,
   interOpThreads: 0,
   cpuMemArena: false,
-  memPattern: false,
+  memPattern: true,
   executionMode: 'sequential',
 };
 
