@@ -9,7 +9,7 @@ import { resolveMemoryBudget } from './memory/budget.ts';
 import type { JobShape } from './memory/estimate.ts';
 import { formatParameters } from './output/parameters.ts';
 import { encodePng } from './output/png.ts';
-import { DEFAULT_SESSION_SETTINGS, arenaFromEnv, resolveArena, type ArenaChoice, type SessionSettings } from './providers.ts';
+import { DEFAULT_SESSION_SETTINGS, arenaFromEnv, resolveArena, threadsFromEnv, type ArenaChoice, type SessionSettings } from './providers.ts';
 import { resolveRequest } from './request.ts';
 import {
   DEFAULTS,
@@ -46,7 +46,8 @@ export interface EngineOptions {
   memoryBudgetMb?: number;
   /**
    * ONNX Runtime memory and thread settings (see SessionSettings). `cpuMemArena` defaults to
-   * $IMAGINE_CPU_MEM_ARENA (on, off, auto), else `auto`: on for models under 1 GB of weights.
+   * $IMAGINE_CPU_MEM_ARENA (on, off, auto), else `auto`: on for models under 1 GB of weights;
+   * thread counts to $IMAGINE_INTRA_OP_THREADS / $IMAGINE_INTER_OP_THREADS, else 0 (ONNX Runtime's choice).
    */
   session?: Partial<Omit<SessionSettings, 'cpuMemArena'>> & { cpuMemArena?: ArenaChoice };
 }
@@ -146,8 +147,10 @@ export async function createEngine(options: EngineOptions): Promise<CatalogEngin
   const logger = options.logger ?? silentLogger;
   const provider = options.provider ?? 'auto';
   const arena = options.session?.cpuMemArena ?? arenaFromEnv();
+  const threads = threadsFromEnv();
   const sessionFor = (entry: CatalogEntry): SessionSettings => ({
     ...DEFAULT_SESSION_SETTINGS,
+    ...threads,
     ...options.session,
     cpuMemArena: resolveArena(arena, entry.memory.weightsBytes),
   });

@@ -95,6 +95,21 @@ export function arenaFromEnv(env: NodeJS.ProcessEnv = process.env): ArenaChoice 
   throw new EngineError('invalid-request', `${ARENA_ENV} must be on, off or auto, got "${env[ARENA_ENV]}"`);
 }
 
+export const THREAD_ENV = { intraOpThreads: 'IMAGINE_INTRA_OP_THREADS', interOpThreads: 'IMAGINE_INTER_OP_THREADS' } as const;
+
+/** Thread counts from $IMAGINE_INTRA_OP_THREADS / $IMAGINE_INTER_OP_THREADS (whole numbers, 0 = ONNX Runtime's choice). */
+export function threadsFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<Pick<SessionSettings, 'intraOpThreads' | 'interOpThreads'>> {
+  const settings: Partial<Pick<SessionSettings, 'intraOpThreads' | 'interOpThreads'>> = {};
+  for (const [key, name] of Object.entries(THREAD_ENV) as [keyof typeof THREAD_ENV, string][]) {
+    const raw = env[name]?.trim();
+    if (raw === undefined || raw === '') continue;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < 0 || value > 1024) throw new EngineError('invalid-request', `${name} must be a whole number from 0 (ONNX Runtime's choice) to 1024, got "${raw}"`);
+    settings[key] = value;
+  }
+  return settings;
+}
+
 export const DEFAULT_SESSION_SETTINGS: SessionSettings = {
   intraOpThreads: 0,
   interOpThreads: 0,

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkJobFits, resolveMemoryBudget } from '../../src/engine/memory/budget.ts';
 import { largestFittingSize, memoryProfileOf, peakBytes } from '../../src/engine/memory/estimate.ts';
-import { arenaFromEnv, resolveArena } from '../../src/engine/providers.ts';
 import { EngineError } from '../../src/engine/types.ts';
 
 /**
@@ -61,16 +60,5 @@ describe('memory estimate', () => {
     expect(resolveMemoryBudget(undefined, {})).toBeGreaterThan(0);
     expect(() => resolveMemoryBudget(undefined, { IMAGINE_MEMORY_BUDGET_MB: 'lots' })).toThrow('IMAGINE_MEMORY_BUDGET_MB must be a positive number of megabytes, got "lots"');
     expect(() => resolveMemoryBudget(-1, {})).toThrow(/memoryBudgetMb must be a positive number/);
-  });
-
-  it('keeps the ONNX Runtime arena for models under 1 GB of weights unless told otherwise', () => {
-    expect(resolveArena('auto', 100 * 1024 ** 2)).toBe(true);
-    expect(resolveArena('auto', SD15_WEIGHTS)).toBe(false);
-    expect(resolveArena(true, SD15_WEIGHTS)).toBe(true);
-    expect(resolveArena(false, 1)).toBe(false);
-    expect(arenaFromEnv({})).toBe('auto');
-    expect(arenaFromEnv({ IMAGINE_CPU_MEM_ARENA: 'on' })).toBe(true);
-    expect(arenaFromEnv({ IMAGINE_CPU_MEM_ARENA: 'OFF' })).toBe(false);
-    expect(() => arenaFromEnv({ IMAGINE_CPU_MEM_ARENA: 'sometimes' })).toThrow('IMAGINE_CPU_MEM_ARENA must be on, off or auto, got "sometimes"');
   });
 });
