@@ -129,14 +129,31 @@ class DiffusionEngine implements CatalogEngine {
   }
 }
 
-async function modelFolders(options: EngineOptions): Promise<string[]> {
-  const dirs = [...(options.modelDir !== undefined ? [options.modelDir] : []), ...(options.modelDirs ?? [])];
-  if (options.modelsDir !== undefined) dirs.push(...(await findModelFolders(options.modelsDir)));
-  const unique = [...new Map(dirs.map((dir) => [resolve(dir), dir])).keys()];
-  if (unique.length === 0) {
-    throw new EngineError('model-invalid', options.modelsDir !== undefined ? `${resolve(options.modelsDir)}: no model folders (none holds a model_index.json)` : 'no model given: pass modelDir, modelDirs or modelsDir');
+/**
+ * Describes the folders to serve. A folder named on its own must be readable; one found by
+ * scanning `modelsDir` that is not (an unknown pipeline class, broken JSON) is left out with a
+ * warning, so one bad download does not take the others down.
+ */
+async function catalogEntries(options: EngineOptions, log: EngineLogger): Promise<CatalogEntry[]> {
+  const named = [...(options.modelDir !== undefined ? [options.modelDir] : []), ...(options.modelDirs ?? [])].map((dir) => resolve(dir));
+  const scanned = options.modelsDir !== undefined ? (await findModelFolders(options.modelsDir)).filter((dir) => !named.includes(dir)) : [];
+  const entries: CatalogEntry[] = [];
+  for (const dir of new Set(named)) entries.push(await describeModelFolder(dir));
+  for (const dir of scanned) {
+    try {
+      entries.push(await describeModelFolder(dir));
+    } catch (error) {
+      if (!(error instanceof EngineError)) throw error;
+      log.warn({ dir, err: error }, `skipping model folder ${dir}: ${error.message}`);
+    }
   }
-  return unique;
+  if (entries.length === 0) {
+    throw new EngineError(
+      'model-invalid',
+      options.modelsDir !== undefined ? `${resolve(options.modelsDir)}: no usable model folders (none holds a readable model_index.json)` : 'no model given: pass modelDir, modelDirs or modelsDir',
+    );
+  }
+  return entries;
 }
 
 /**
@@ -155,20 +172,18 @@ export async function createEngine(options: EngineOptions): Promise<CatalogEngin
     cpuMemArena: resolveArena(arena, entry.memory.weightsBytes),
   });
   const budgetBytes = resolveMemoryBudget(options.memoryBudgetMb);
-  const dirs = await modelFolders(options);
-  if (typeof options.backend === 'object' && dirs.length !== 1) {
+  const entries = await catalogEntries(options, logger);
+  if (typeof options.backend === 'object' && entries.length !== 1) {
     throw new EngineError('engine-failed', 'a backend object serves one model: pass modelDir alone');
   }
-  const entries: CatalogEntry[] = [];
-  for (const dir of dirs) entries.push(await describeModelFolder(dir));
   const makeBackend = (entry: CatalogEntry): EngineBackend => {
     if (typeof options.backend === 'object') return options.backend;
-    const backendOptions = { modelDir: entry.path, provider, logger: logger, session: sessionFor(entry) };
+    const backendOptions = { modelDir: entry.path, provider, logger, session: sessionFor(entry) };
     return options.backend === 'in-thread' ? new InThreadBackend(backendOptions) : new WorkerThreadBackend(backendOptions);
   };
   // A model with the arena on keeps its last job's activations: count them as resident too.
   const catalog = new ModelCatalog(entries, makeBackend, budgetBytes, logger, (entry) => sessionFor(entry).cpuMemArena);
-  const defaultModel = options.defaultModel ?? basename(resolve(options.modelDir ?? dirs[0]!));
+  const defaultModel = options.defaultModel ?? basename(resolve(options.modelDir ?? entries[0]!.path));
   try {
     const loaded = await catalog.preload(defaultModel);
     return new DiffusionEngine({ model: loaded.model, provider: loaded.provider, providerReason: loaded.providerReason }, catalog, defaultModel);
