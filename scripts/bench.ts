@@ -5,10 +5,13 @@
  *   - preview cost as a fraction of a step
  *   - whole-image time at 512×512 on the default tiny model
  *   - the caller's event-loop stalls while generating (worker vs in-thread)
+ *   - img2img encode cost and the safety checker's cost, each as a fraction of its job
  *   - model switch (unload + load) time behind one engine (scripts/bench/model-switch.ts)
  *   - the full-size SD 1.5 UNet at 512² before and after the memory settings and saved optimised
  *     graph: load time, s/step, peak and held RSS (scripts/bench/full-unet.ts; builds it once under
  *     the temp folder, 3.45 GB; --full-unet DIR to use another copy, --no-full-unet to skip)
+ *   - the distributed mode: BullMQ's added enqueue-to-start latency, 2 workers vs 1, worker death
+ *     to restart (scripts/bench-distributed.ts; needs redis-server)
  * Usage: npm run bench [-- --model DIR --provider cpu|cuda|webgpu --steps N --size PX --full-unet DIR | --no-full-unet]
  */
 import { join } from 'node:path';
@@ -21,8 +24,10 @@ import { readModelFolder } from '../src/engine/model/model-folder.ts';
 import type { ResolvedProvider } from '../src/engine/types.ts';
 import { ensureDefaultModel } from '../src/models/default-model.ts';
 import { integerOption } from '../src/cli/cli-errors.ts';
+import { benchImageParts } from './bench-image-parts.ts';
 import { ensureFullUnet, measureFullUnet, printFullUnet } from './bench/full-unet.ts';
 import { measureModelSwitch, printModelSwitch } from './bench/model-switch.ts';
+import { benchDistributed } from './bench-distributed.ts';
 
 const options = new Command('bench')
   .option('--model <dir>', 'model folder (default: models/tiny-sd)')
@@ -137,8 +142,16 @@ row(
   `${(whole.timings.totalMs / 1000).toFixed(2)} s (encode ${whole.timings.encodeMs.toFixed(0)} ms, denoise ${(whole.timings.denoiseMs / 1000).toFixed(2)} s, decode ${whole.timings.decodeMs.toFixed(0)} ms)`,
 );
 
+const parts = await benchImageParts(options.provider, 512, options.steps);
+console.log(`\nimg2img and safety checker: tiny model with the stand-in checker, ${parts.size}×${parts.size}, ${parts.steps} steps, best of 3`);
+row(
+  'img2img encode (VAE encoder + sampling + add_noise)',
+  `${parts.initImageMs.toFixed(0)} ms = ${((parts.initImageMs / parts.img2imgJobMs) * 100).toFixed(1)}% of the img2img job (${(parts.img2imgJobMs / 1000).toFixed(2)} s)`,
+);
+row('safety checker (CLIP preprocessing + checker run), 1 image', `${parts.safetyCheckMs.toFixed(0)} ms = ${((parts.safetyCheckMs / parts.jobMs) * 100).toFixed(1)}% of the job (${(parts.jobMs / 1000).toFixed(2)} s)`);
 printModelSwitch(await measureModelSwitch(options.provider), row);
 if (options.fullUnet !== false) {
   const unetPath = await ensureFullUnet(typeof options.fullUnet === 'string' ? options.fullUnet : undefined);
   printFullUnet(await measureFullUnet(unetPath), row);
 }
+await benchDistributed(row, modelDir);

@@ -59,6 +59,14 @@ describe('imagine CLI', () => {
     expect(parameters.fields).toMatchObject({ Seed: '77', Steps: '4', 'CFG scale': '5', Sampler: 'Euler a', Size: '64x48' });
   });
 
+  it('an SDXL-Turbo folder: its native 512 and Euler ancestral, one step without guidance', async () => {
+    const run = await imagine(['--prompt', 'a raccoon', '--model', fixtureDir('parity-xl-turbo'), '--seed', '3', '--steps', '1', '--guidance', '0', '--provider', 'cpu', '--out', 'turbo.png']);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('turbo.png · seed 3 · euler-a · 1 steps · 512×512');
+    const png = await import('node:fs/promises').then((fs) => fs.readFile(join(work, 'turbo.png')));
+    expect(await sharp(png).metadata()).toMatchObject({ width: 512, height: 512, format: 'png' });
+  });
+
   it('numbers the files of a batch', async () => {
     const run = await imagine(['--prompt', 'pair', '--model', model, '--steps', '2', '--width', '32', '--height', '32', '--count', '2', '--out', 'pair.png']);
     expect(run.code).toBe(0);
@@ -89,10 +97,10 @@ describe('imagine CLI', () => {
     });
   }
 
-  it('no --prompt: usage error', async () => {
-    const run = await imagine(['--model', model]);
-    expect(run.code).toBe(2);
-    expect(lines(run.stderr)).toEqual(["imagine: required option '-p, --prompt <text>' not specified"]);
+  it('no --prompt for a text-to-image model: one line saying it is required', async () => {
+    const run = await imagine(['--model', model, '--provider', 'cpu']);
+    expect(run.code).toBe(1);
+    expect(lines(run.stderr).at(-1)).toBe('imagine: --prompt is required: say what to draw (only unconditional models draw without one)');
   });
 
   it('a broken model file: one line naming it', async () => {

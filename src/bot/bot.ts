@@ -1,20 +1,24 @@
 import { Client, Events, GatewayIntentBits, Partials } from 'discord.js';
 import type { Logger } from 'pino';
-import type { Engine } from '../engine/types.ts';
-import { ChannelSettingsStore, type ChannelSettings } from './channel-settings.ts';
+import type { Engine, EngineInfo } from '../engine/types.ts';
+import { ChannelSettingsStore, type ChannelSettings } from './settings/channel-settings.ts';
 import type { BotContext } from './context.ts';
-import { DiscordMessenger } from './discord-messenger.ts';
-import { routeInteraction } from './interaction-router.ts';
-import type { Job } from './job.ts';
-import { InProcessJobQueue, type JobQueue } from './job-queue.ts';
-import { JobService } from './job-service.ts';
-import { handleReaction } from './reactions.ts';
-import { ResultStore, type ResultRecord } from './result-store.ts';
-import type { StoreBackend } from './stores.ts';
+import { DiscordMessenger } from './delivery/discord-messenger.ts';
+import { routeInteraction } from './interactions/interaction-router.ts';
+import type { Job } from './jobs/job.ts';
+import { InProcessJobQueue, type JobQueue } from './jobs/job-queue.ts';
+import type { JobDesk } from './jobs/job-desk.ts';
+import { JobService } from './jobs/job-service.ts';
+import { JournaledJobQueue } from './jobs/journaled-job-queue.ts';
+import { handleReaction } from './interactions/reactions.ts';
+import { ResultOutbox, type OutboxEntry } from './results/result-outbox.ts';
+import { ResultStore, type ResultRecord } from './results/result-store.ts';
+import type { StoreBackend } from './settings/stores.ts';
 
 export interface ImagineBotOptions {
   discord: { token: string; applicationId: string; apiUrl: string };
-  engine: Engine;
+  /** The embedded mode's engine; absent in the distributed mode's gateway, which runs no job itself. */
+  engine?: Engine;
   stores: StoreBackend;
   logger: Logger;
   concurrency: number;
@@ -24,12 +28,16 @@ export interface ImagineBotOptions {
   shutdownGraceMs: number;
   /** A different queue implementation (e.g. shared across processes); defaults to the in-process one. */
   queue?: JobQueue<Job>;
+  /** The distributed mode: jobs go to workers through this desk instead of running here. */
+  distributed?: { jobs: JobDesk; engineInfo: EngineInfo };
 }
 
 /** The Discord side of the bot: one gateway connection, the job queue, and the handlers. */
 export class ImagineBot {
   readonly client: Client;
   readonly context: BotContext;
+  /** The embedded mode's job service (absent in the distributed mode). */
+  readonly #service: JobService | undefined;
   #stopping: Promise<void> | undefined;
 
   constructor(private readonly options: ImagineBotOptions) {
@@ -46,28 +54,36 @@ export class ImagineBot {
       token: options.discord.token,
       applicationId: options.discord.applicationId,
     });
-    const queue =
-      options.queue ??
-      new InProcessJobQueue<Job>({
-        concurrency: options.concurrency,
-        maxQueuedPerUser: options.maxQueuedPerUser,
-        onError: (error, jobId) => logger.error({ err: error, jobId }, 'job queue error'),
-      });
+    const { distributed, engine } = options;
+    if (!distributed && !engine) throw new Error('ImagineBot needs an engine, or a distributed job desk');
+    const queueOptions = {
+      concurrency: options.concurrency,
+      maxQueuedPerUser: options.maxQueuedPerUser,
+      onError: (error: unknown, jobId: string) => logger.error({ err: error, jobId }, 'job queue error'),
+    };
+    const { journal } = options.stores;
     const results = new ResultStore(options.stores.open<ResultRecord>('results'));
+    const outbox = new ResultOutbox(options.stores.open<OutboxEntry>('outbox'), options.stores.open<string[]>('outbox-index'));
+    this.#service =
+      engine && !distributed
+        ? new JobService({
+            engine,
+            queue: options.queue ?? (journal ? new JournaledJobQueue(journal, queueOptions) : new InProcessJobQueue<Job>(queueOptions)),
+            messenger,
+            results,
+            outbox,
+            logger,
+            previewIntervalMs: options.previewIntervalMs,
+            uploadLimitBytes: options.uploadLimitBytes,
+          })
+        : undefined;
     this.context = {
-      jobs: new JobService({
-        engine: options.engine,
-        queue,
-        messenger,
-        results,
-        logger,
-        previewIntervalMs: options.previewIntervalMs,
-        uploadLimitBytes: options.uploadLimitBytes,
-      }),
+      jobs: distributed?.jobs ?? this.#service!,
       settings: new ChannelSettingsStore(options.stores.open<ChannelSettings>('settings')),
       results,
+      outbox,
       messenger,
-      engineInfo: options.engine.info,
+      engineInfo: distributed?.engineInfo ?? engine!.info,
       concurrency: options.concurrency,
       logger,
     };
@@ -87,9 +103,19 @@ export class ImagineBot {
     const ready = new Promise<void>((resolve) => this.client.once(Events.ClientReady, () => resolve()));
     await this.client.login(this.options.discord.token);
     await ready;
-    const { model, provider, providerReason } = this.options.engine.info;
+    // In the distributed mode, unfinished jobs live on in Redis and workers carry on with them.
+    const resumed = this.#service?.resumeUnfinished() ?? 0;
+    const { model, provider, providerReason } = this.context.engineInfo;
     this.options.logger.info(
-      { user: this.client.user?.tag, guilds: this.client.guilds.cache.size, model: model.name, provider, providerReason },
+      {
+        user: this.client.user?.tag,
+        guilds: this.client.guilds.cache.size,
+        model: model.name,
+        provider,
+        providerReason,
+        resumedJobs: resumed,
+        distributed: Boolean(this.options.distributed),
+      },
       'bot ready',
     );
   }

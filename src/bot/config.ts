@@ -9,8 +9,10 @@ export interface BotConfig {
   concurrency: number;
   previewIntervalMs: number;
   maxQueuedPerUser: number;
-  /** `redis://…` / `rediss://…`, or a folder for the local file-backed store. */
+  /** `redis://…` / `rediss://…`, or the folder of the embedded SQLite database (imagine.db). */
   storeUrl: string;
+  /** Set: distributed mode (gateway + workers on BullMQ at this Redis). Unset: embedded mode. */
+  queueUrl: string | undefined;
   logLevel: LogLevel;
   /** How long a running job may keep going after SIGINT/SIGTERM before it is cancelled. */
   shutdownGraceMs: number;
@@ -81,6 +83,10 @@ const botShape = {
       (text) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(text) || /^(rediss?|file):\/\//i.test(text),
       'IMAGINE_STORE_URL must be redis://…, rediss://…, file://… or a folder path',
     ),
+  IMAGINE_QUEUE_URL: z
+    .string()
+    .refine((text) => /^rediss?:\/\/[^\s]+$/i.test(text) && URL.canParse(text), 'IMAGINE_QUEUE_URL must be redis://… or rediss://…')
+    .optional(),
   IMAGINE_SHUTDOWN_GRACE_MS: wholeNumber('IMAGINE_SHUTDOWN_GRACE_MS', 0, 3_600_000, 30_000),
   IMAGINE_UPLOAD_LIMIT_BYTES: wholeNumber('IMAGINE_UPLOAD_LIMIT_BYTES', 256 * 1024, 500 * 1024 * 1024, 10 * 1024 * 1024),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
@@ -126,6 +132,12 @@ export function loadDiscordConfig(env: Env): DiscordConfig {
 
 export function loadConfig(env: Env): BotConfig {
   const parsed = parse(botShape, env);
+  const queueUrl = parsed.IMAGINE_QUEUE_URL;
+  const storeSet = (env.IMAGINE_STORE_URL ?? '').trim() !== '';
+  // Several processes on several hosts must see the same settings and results: they live in Redis.
+  if (queueUrl && storeSet && !/^rediss?:\/\//i.test(parsed.IMAGINE_STORE_URL)) {
+    throw new ConfigError('Configuration error: IMAGINE_STORE_URL must be redis://… or rediss://… in the distributed mode (IMAGINE_QUEUE_URL is set), or left unset to use the queue\'s Redis');
+  }
   return {
     discord: {
       token: parsed.DISCORD_TOKEN,
@@ -138,7 +150,8 @@ export function loadConfig(env: Env): BotConfig {
     concurrency: parsed.IMAGINE_CONCURRENCY,
     previewIntervalMs: parsed.IMAGINE_PREVIEW_INTERVAL_MS,
     maxQueuedPerUser: parsed.IMAGINE_MAX_QUEUED_PER_USER,
-    storeUrl: parsed.IMAGINE_STORE_URL,
+    storeUrl: queueUrl && !storeSet ? queueUrl : parsed.IMAGINE_STORE_URL,
+    queueUrl,
     logLevel: parsed.LOG_LEVEL,
     shutdownGraceMs: parsed.IMAGINE_SHUTDOWN_GRACE_MS,
     uploadLimitBytes: parsed.IMAGINE_UPLOAD_LIMIT_BYTES,
@@ -147,6 +160,21 @@ export function loadConfig(env: Env): BotConfig {
 
 /** The configuration as it may be logged: the token is left out, not masked, so no code path can print it. */
 export function describeConfig(config: BotConfig): Record<string, unknown> {
-  const { discord, ...rest } = config;
-  return { ...rest, applicationId: discord.applicationId, apiUrl: discord.apiUrl, guildId: discord.guildId };
+  const { discord, storeUrl, queueUrl, ...rest } = config;
+  return {
+    ...rest,
+    storeUrl: withoutPassword(storeUrl),
+    queueUrl: queueUrl === undefined ? undefined : withoutPassword(queueUrl),
+    applicationId: discord.applicationId,
+    apiUrl: discord.apiUrl,
+    guildId: discord.guildId,
+  };
+}
+
+/** A Redis URL as it may be logged: any password replaced. */
+export function withoutPassword(url: string): string {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url) || !URL.canParse(url)) return url;
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = 'redacted';
+  return parsed.toString();
 }

@@ -3,8 +3,9 @@ import type { Logger } from 'pino';
 import { ImagineBot } from '../bot/bot.ts';
 import { ConfigError, describeConfig, loadConfig, type BotConfig } from '../bot/config.ts';
 import { openEngine } from '../bot/engine-loader.ts';
+import { openGateway } from '../bot/jobs/bullmq/open-gateway.ts';
 import { createLogger } from '../bot/logger.ts';
-import { openStoreBackend } from '../bot/stores.ts';
+import { openStoreBackend } from '../bot/settings/stores.ts';
 import { EngineError } from '../engine/types.ts';
 
 /** `npm start`: runs the bot until SIGINT/SIGTERM. */
@@ -31,18 +32,46 @@ async function main(): Promise<void> {
   }
 }
 
-async function run(config: BotConfig, logger: Logger): Promise<void> {
-  logger.info({ config: describeConfig(config) }, 'starting');
+/** What the bot process runs jobs with: an engine here (embedded mode), or workers behind Redis (distributed). */
+async function openJobs(config: BotConfig, logger: Logger) {
+  if (config.queueUrl) {
+    const gateway = await openGateway({
+      queueUrl: config.queueUrl,
+      modelDir: config.modelDir,
+      discord: config.discord,
+      maxQueuedPerUser: config.maxQueuedPerUser,
+      previewIntervalMs: config.previewIntervalMs,
+      logger,
+    });
+    return { distributed: { jobs: gateway.desk, engineInfo: gateway.engineInfo }, close: () => gateway.close() };
+  }
   const engine = await openEngine({
     modelDir: config.modelDir,
     provider: config.provider,
     concurrency: config.concurrency,
     logger: logger.child({ component: 'engine' }),
   });
-  const stores = openStoreBackend(config.storeUrl);
+  return { engine, close: () => engine.close() };
+}
+
+async function run(config: BotConfig, logger: Logger): Promise<void> {
+  logger.info({ config: describeConfig(config) }, 'starting');
+  // Opened first: an unwritable or damaged store should stop the bot before minutes of model loading.
+  const stores = openStoreBackend(config.storeUrl, {
+    onConnectionError: (error) => logger.warn({ err: error }, 'store connection error (reconnecting)'),
+  });
+  logger.info({ store: stores.description }, 'store opened');
+  let jobs: Awaited<ReturnType<typeof openJobs>>;
+  try {
+    jobs = await openJobs(config, logger);
+  } catch (error) {
+    await stores.close();
+    throw error;
+  }
   const bot = new ImagineBot({
     discord: config.discord,
-    engine,
+    ...(jobs.engine ? { engine: jobs.engine } : {}),
+    ...(jobs.distributed ? { distributed: jobs.distributed } : {}),
     stores,
     logger,
     concurrency: config.concurrency,
@@ -63,7 +92,7 @@ async function run(config: BotConfig, logger: Logger): Promise<void> {
     bot
       .stop()
       .then(() => stores.close())
-      .then(() => engine.close())
+      .then(() => jobs.close())
       .then(
         () => process.exit(0),
         (error: unknown) => {
@@ -78,7 +107,7 @@ async function run(config: BotConfig, logger: Logger): Promise<void> {
   try {
     await bot.start();
   } catch (error) {
-    await Promise.allSettled([bot.client.destroy(), stores.close(), engine.close()]);
+    await Promise.allSettled([bot.client.destroy(), stores.close(), jobs.close()]);
     throw error;
   }
 }

@@ -1,6 +1,6 @@
 import { config as loadDotenv } from 'dotenv';
 import { ConfigError, loadDiscordConfig } from '../bot/config.ts';
-import { describeDiscordError } from '../bot/discord-errors.ts';
+import { describeDiscordError } from '../bot/delivery/discord-errors.ts';
 import { registerCommands } from '../bot/register-commands.ts';
 
 /** `npm run commands:register`: registers /imagine, /settings and /queue (to DISCORD_GUILD_ID if set). */

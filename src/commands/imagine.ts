@@ -1,13 +1,16 @@
 import { InteractionContextType, SlashCommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
 import { SCHEDULER_NAMES } from '../engine/schedulers/scheduler.ts';
 import { LIMITS } from '../engine/types.ts';
-import type { ChannelSettings } from '../bot/channel-settings.ts';
+import type { ChannelSettings } from '../bot/settings/channel-settings.ts';
 import type { BotContext, SlashCommand } from '../bot/context.ts';
-import { MAX_PROMPT_LENGTH, resolveImagineRequest, type ImagineOptions } from '../bot/imagine-request.ts';
-import { admissionRefusal, replyPrivately } from '../bot/interaction-replies.ts';
-import { newJobId, type Job } from '../bot/job.ts';
-import { InteractionReply } from '../bot/reply-target.ts';
-import { SIZE_NAMES } from '../bot/sizes.ts';
+import { MAX_PROMPT_LENGTH, resolveImagineRequest, type ImagineOptions } from '../bot/jobs/imagine-request.ts';
+import { admissionRefusal, QUEUE_UNAVAILABLE, replyPrivately } from '../bot/interactions/interaction-replies.ts';
+import { newJobId, type Job } from '../bot/jobs/job.ts';
+import { InteractionReply } from '../bot/delivery/reply-target.ts';
+import { SIZE_NAMES } from '../bot/jobs/sizes.ts';
+import { StoreError } from '../bot/settings/key-value-store.ts';
+
+export const SETTINGS_UNAVAILABLE = "I cannot read this channel's settings right now, so I am not taking jobs here. Please try again later.";
 
 /** Past this, acknowledge first and validate after: Discord drops interactions not answered in 3 s. */
 const SETTINGS_LOOKUP_BUDGET_MS = 1500;
@@ -79,18 +82,29 @@ async function execute(interaction: ChatInputCommandInteraction, context: BotCon
   const receivedAt = Date.now();
   const channelId = interaction.channelId;
   const options = readOptions(interaction);
+  // Checked first: with the shared queue down, nothing else (settings included) can be relied on.
+  if (!context.jobs.available()) return replyPrivately(interaction, QUEUE_UNAVAILABLE);
 
   // Refusals are checked before acknowledging where possible, so that they can be plain ephemeral replies.
   const lookup = context.settings.get(channelId);
-  let settings = await settingsWithinBudget(lookup);
-  if (settings === undefined) {
-    await interaction.deferReply();
-    settings = await lookup;
+  let settings: ChannelSettings | undefined;
+  try {
+    settings = await settingsWithinBudget(lookup);
+    if (settings === undefined) {
+      await interaction.deferReply();
+      settings = await lookup;
+    }
+  } catch (error) {
+    if (!(error instanceof StoreError)) throw error;
+    // Fail closed: without the channel's settings we cannot know it is enabled or what it bans.
+    const incidentId = newJobId();
+    context.logger.error({ err: error, incidentId, channelId }, 'channel settings unreadable; job refused');
+    return replyPrivately(interaction, `${SETTINGS_UNAVAILABLE} (id \`${incidentId}\`)`);
   }
   const { nativeWidth, nativeHeight } = context.engineInfo.model;
   const check = resolveImagineRequest(options, settings, { width: nativeWidth, height: nativeHeight });
   if (!check.ok) return replyPrivately(interaction, check.message);
-  const place = context.jobs.reserve(interaction.user.id);
+  const place = await context.jobs.reserve(interaction.user.id);
   if (!place.accepted) return replyPrivately(interaction, admissionRefusal(place));
 
   if (!interaction.deferred) {
@@ -121,7 +135,7 @@ async function execute(interaction: ChatInputCommandInteraction, context: BotCon
     createdAt: receivedAt,
     log,
   };
-  const outcome = context.jobs.submit(job, place.reservation);
+  const outcome = await context.jobs.submit(job, place.reservation);
   if (!outcome.accepted) await replyPrivately(interaction, admissionRefusal(outcome));
 }
 

@@ -8,14 +8,14 @@ import {
 } from 'discord.js';
 import { SCHEDULER_NAMES } from '../engine/schedulers/scheduler.ts';
 import { DEFAULTS, LIMITS } from '../engine/types.ts';
-import { parseWordList } from '../bot/banned-words.ts';
-import { RESETTABLE_SETTINGS, type ChannelSettings, type SettingName } from '../bot/channel-settings.ts';
+import { parseWordList } from '../bot/settings/banned-words.ts';
+import { RESETTABLE_SETTINGS, type ChannelSettings, type SettingName } from '../bot/settings/channel-settings.ts';
 import type { BotContext, SlashCommand } from '../bot/context.ts';
-import { effectiveMax, MAX_PROMPT_LENGTH } from '../bot/imagine-request.ts';
+import { effectiveMax, MAX_PROMPT_LENGTH } from '../bot/jobs/imagine-request.ts';
 import { isSchedulerName } from '../engine/request.ts';
-import { replyPrivately } from '../bot/interaction-replies.ts';
-import { canManageSettings } from '../bot/permissions.ts';
-import { isSizeName, SIZE_NAMES } from '../bot/sizes.ts';
+import { replyPrivately } from '../bot/interactions/interaction-replies.ts';
+import { canManageSettings } from '../bot/interactions/permissions.ts';
+import { isSizeName, SIZE_NAMES } from '../bot/jobs/sizes.ts';
 
 /** Typed into a text setting, clears it. */
 const CLEAR_WORD = 'none';

@@ -9,6 +9,7 @@ import { resolveMemoryBudget } from './memory/budget.ts';
 import type { JobShape } from './memory/estimate.ts';
 import { formatParameters } from './output/parameters.ts';
 import { encodePng } from './output/png.ts';
+import { decodeInitImage, fitInitImage, initImageOutputSize } from './image/init-image.ts';
 import { DEFAULT_SESSION_SETTINGS, arenaFromEnv, resolveArena, threadsFromEnv, type ArenaChoice, type SessionSettings } from './providers.ts';
 import { resolveRequest } from './request.ts';
 import {
@@ -21,6 +22,8 @@ import {
   type GenerateResult,
   type ProviderChoice,
   type ResolvedRequest,
+  type ModelInfo,
+  type RgbImage,
 } from './types.ts';
 
 export interface EngineOptions {
@@ -67,6 +70,16 @@ function jobShape(request: GenerateRequest | ResolvedRequest, nativeSize: number
   };
 }
 
+/**
+ * A request made ready before it queues: resolved at once when its model is loaded, else when the
+ * job starts; an init image is decoded early so a bad one is refused without waiting.
+ */
+interface PreparedRequest {
+  request: GenerateRequest;
+  resolved?: ResolvedRequest;
+  initImage?: RgbImage;
+}
+
 class DiffusionEngine implements CatalogEngine {
   /** Jobs run one after another; this is the tail of that chain. */
   private queueTail: Promise<unknown> = Promise.resolve();
@@ -85,40 +98,68 @@ class DiffusionEngine implements CatalogEngine {
   generate(request: GenerateRequest, options: GenerateOptions = {}): Promise<GenerateResult> {
     if (this.closed) return Promise.reject(new EngineError('engine-failed', 'the engine is closed'));
     const name = options.model ?? request.model ?? this.defaultModel;
-    let early: ResolvedRequest | undefined;
+    let prepared: Promise<PreparedRequest>;
     try {
-      const entry = this.catalog.entry(name);
-      const loaded = this.catalog.loadedInfo(name);
-      // A loaded model's request is checked now, so a bad one never waits behind other jobs.
-      if (loaded) early = resolveRequest(request, loaded.model);
-      this.catalog.checkFits(name, jobShape(early ?? request, entry.nativeSize ?? DEFAULT_NATIVE_SIZE));
+      const loaded = this.catalog.loadedInfo(name)?.model;
+      prepared = request.initImage === undefined ? Promise.resolve(this.prepareTextToImage(name, request, loaded)) : this.prepareImg2Img(name, request, loaded);
     } catch (error) {
       return Promise.reject(error);
     }
+    prepared.catch(() => undefined);
     const job = this.queueTail.then(async () => {
+      const ready = await prepared;
       if (options.signal?.aborted) throw new EngineError('cancelled', 'generation cancelled');
       const started = performance.now();
-      const nativeSize = this.catalog.entry(name).nativeSize ?? DEFAULT_NATIVE_SIZE;
-      const { backend, info } = await this.catalog.acquire(name, jobShape(early ?? request, nativeSize));
-      const resolved = early ?? resolveRequest(request, info.model);
+      const { backend, info } = await this.catalog.acquire(name, this.shapeOf(name, ready.resolved ?? ready.request));
+      const resolved = ready.resolved ?? resolveRequest(ready.request, info.model);
+      const initImage = ready.initImage && fitInitImage(ready.initImage, resolved.width, resolved.height);
       if (options.signal?.aborted) throw new EngineError('cancelled', 'generation cancelled');
       const output = await backend.run({
         request: resolved,
+        initImage,
+        safetyCheck: options.safetyCheck ?? true,
         signal: options.signal,
         previewEvery: options.previewEvery ?? 1,
         onProgress: options.onProgress,
       });
-      const parameters = formatParameters(resolved, info.model.name);
-      const images = await Promise.all(output.images.map(async (rgb) => ({ rgb, png: await encodePng(rgb, parameters) })));
+      const parameters = formatParameters(resolved, info.model.name, resolved.strength === undefined ? {} : { 'Denoising strength': resolved.strength });
+      const images = await Promise.all(
+        output.images.map(async (rgb, i) => {
+          const nsfw = output.nsfw?.[i];
+          return { rgb, png: await encodePng(rgb, parameters), ...(nsfw !== undefined && { nsfw }) };
+        }),
+      );
       return {
         request: resolved,
         images,
         parameters,
         timings: { totalMs: performance.now() - started, ...output.timings },
+        ...(output.notes && output.notes.length > 0 && { notes: output.notes }),
       } satisfies GenerateResult;
     });
     this.queueTail = job.catch(() => undefined);
     return job;
+  }
+
+  private shapeOf(name: string, request: GenerateRequest | ResolvedRequest): JobShape {
+    return jobShape(request, this.catalog.entry(name).nativeSize ?? DEFAULT_NATIVE_SIZE);
+  }
+
+  /** A loaded model's request is checked now, so a bad one never waits behind other jobs. */
+  private prepareTextToImage(name: string, request: GenerateRequest, model: ModelInfo | undefined): PreparedRequest {
+    const resolved = model && resolveRequest(request, model);
+    this.catalog.checkFits(name, this.shapeOf(name, resolved ?? request));
+    return { request, ...(resolved && { resolved }) };
+  }
+
+  /** Decodes an img2img request's image and takes its size (diffusers' VaeImageProcessor) when none is asked. */
+  private async prepareImg2Img(name: string, request: GenerateRequest, model: ModelInfo | undefined): Promise<PreparedRequest> {
+    this.catalog.entry(name);
+    // Model and option errors first: they say more than an image error would.
+    if (model) resolveRequest({ ...request, width: undefined, height: undefined }, model);
+    const initImage = await decodeInitImage(request.initImage!);
+    const sized = { ...request, ...initImageOutputSize(initImage, request.width, request.height) };
+    return { ...this.prepareTextToImage(name, sized, model), initImage };
   }
 
   async close(): Promise<void> {

@@ -8,7 +8,7 @@
  */
 export { createEngine, type CatalogEngine, type EngineOptions } from './engine.ts';
 export type { CatalogModel } from './catalog/model-catalog.ts';
-export { describeModelFolder, findModelFolders, type CatalogEntry, type ModelCapability, type ModelFamily } from './catalog/model-entry.ts';
+export { describeModelFolder, findModelFolders, type CatalogEntry } from './catalog/model-entry.ts';
 export { MEMORY_BUDGET_ENV, resolveMemoryBudget } from './memory/budget.ts';
 export { largestFittingSize, peakBytes, type JobShape, type MemoryProfile } from './memory/estimate.ts';
 export { ARENA_ENV, DEFAULT_SESSION_SETTINGS, type ArenaChoice, type SessionSettings } from './providers.ts';
@@ -33,6 +33,8 @@ export {
   type GenerateResult,
   type GeneratedImage,
   type GenerationProgress,
+  type ModelCapabilities,
+  type ModelFamily,
   type ModelInfo,
   type ProviderChoice,
   type ResolvedProvider,

@@ -2,9 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ChannelSettingsStore, type ChannelSettings } from '../../src/bot/channel-settings.ts';
-import { ResultStore, type ResultRecord } from '../../src/bot/result-store.ts';
-import { openStoreBackend, storeFolder } from '../../src/bot/stores.ts';
+import { ChannelSettingsStore, type ChannelSettings } from '../../src/bot/settings/channel-settings.ts';
+import { ResultStore, type ResultRecord } from '../../src/bot/results/result-store.ts';
+import { openStoreBackend, storeFolder } from '../../src/bot/settings/stores.ts';
 
 describe('file-backed stores', () => {
   let folder: string;

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { CoalescingUpdater } from '../../src/bot/coalescing-updater.ts';
+import { CoalescingUpdater } from '../../src/bot/delivery/coalescing-updater.ts';
 
 interface Sent {
   update: number;

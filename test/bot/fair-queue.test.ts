@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FairQueue } from '../../src/bot/fair-queue.ts';
-import { InProcessJobQueue, type QueueEntry } from '../../src/bot/job-queue.ts';
+import { FairQueue } from '../../src/bot/jobs/fair-queue.ts';
+import { InProcessJobQueue, type QueueEntry } from '../../src/bot/jobs/job-queue.ts';
 
 interface Deferred {
   promise: Promise<void>;

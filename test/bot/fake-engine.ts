@@ -67,6 +67,8 @@ export class FakeEngine implements Engine {
       model: {
         name: options.modelName ?? 'fake-sd',
         path: '/fake/models/fake-sd',
+        family: 'sd',
+        capabilities: { textToImage: true, img2img: false, safetyChecker: false, unconditional: false },
         nativeWidth: size,
         nativeHeight: size,
         defaultScheduler: 'pndm',

@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { previewFile, resultFiles } from '../../src/bot/images.ts';
-import { estimateRemainingMs } from '../../src/bot/job-messages.ts';
+import { previewFile, resultFiles } from '../../src/bot/delivery/images.ts';
+import { estimateRemainingMs } from '../../src/bot/delivery/job-messages.ts';
 
 async function noisyPng(width: number, height: number): Promise<Buffer> {
   const data = Buffer.alloc(width * height * 3);

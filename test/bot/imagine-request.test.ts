@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { findBannedWord, parseWordList } from '../../src/bot/banned-words.ts';
-import { DEFAULT_CHANNEL_SETTINGS, type ChannelSettings } from '../../src/bot/channel-settings.ts';
-import { resolveImagineRequest, type ImagineOptions } from '../../src/bot/imagine-request.ts';
-import { dimensionsFor } from '../../src/bot/sizes.ts';
+import { findBannedWord, parseWordList } from '../../src/bot/settings/banned-words.ts';
+import { DEFAULT_CHANNEL_SETTINGS, type ChannelSettings } from '../../src/bot/settings/channel-settings.ts';
+import { resolveImagineRequest, type ImagineOptions } from '../../src/bot/jobs/imagine-request.ts';
+import { dimensionsFor } from '../../src/bot/jobs/sizes.ts';
 
 const native = { width: 512, height: 512 };
 const channel = (overrides: Partial<ChannelSettings> = {}): ChannelSettings => ({ ...DEFAULT_CHANNEL_SETTINGS, bannedWords: [], ...overrides });

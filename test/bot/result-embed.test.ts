@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildResultEmbed, formatDuration } from '../../src/bot/result-embed.ts';
+import { buildResultEmbed, formatDuration } from '../../src/bot/delivery/result-embed.ts';
 import type { ResolvedRequest } from '../../src/engine/types.ts';
 
 const request: ResolvedRequest = {

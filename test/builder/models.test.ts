@@ -102,6 +102,8 @@ describe('tiny model folder', () => {
       'unet/model.onnx',
       'vae_decoder/config.json',
       'vae_decoder/model.onnx',
+      'vae_encoder/config.json',
+      'vae_encoder/model.onnx',
     ]);
     const index = await readJson(join(tiny, 'model_index.json'));
     expect(index).toMatchObject({
@@ -111,6 +113,9 @@ describe('tiny model folder', () => {
       tokenizer: ['transformers', 'CLIPTokenizer'],
       unet: ['diffusers', 'OnnxRuntimeModel'],
       vae_decoder: ['diffusers', 'OnnxRuntimeModel'],
+      vae_encoder: ['diffusers', 'OnnxRuntimeModel'],
+      safety_checker: [null, null],
+      feature_extractor: [null, null],
     });
     // SD 1.5's own file, key order included.
     const sd15Scheduler = await readFile(fileURLToPath(new URL('fixtures/sd15-scheduler_config.json', import.meta.url)), 'utf8');

@@ -379,6 +379,26 @@ describe('FakeDiscord with a real discord.js Client', () => {
     await expect(textChannel(client).send('text is fine')).resolves.toBeDefined();
   });
 
+  it('opens DM channels (discord.js user.send), keeps their messages off the gateway, and answers 50007 to a user who refuses DMs', async () => {
+    const client = await login();
+    const created = () => fake.gatewayLog.filter((e) => e.dir === 'out' && e.t === 'MESSAGE_CREATE').length;
+    const before = created();
+    const alice = await client.users.fetch(aliceId);
+    const sent = await alice.send('psst');
+    const dm = fake.dmChannel(aliceId);
+    expect(dm?.id).toBe(sent.channelId);
+    expect(fake.messages(dm!.id).map((m) => m.content)).toEqual(['psst']);
+    // A guild message after it is dispatched; the DM (created first) was not.
+    await textChannel(client).send('marker');
+    expect(await fake.waitFor(() => created() > before && created())).toBe(before + 1);
+
+    fake.setAcceptsDms(aliceId, false);
+    const refused = await alice.send('again').catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(DiscordAPIError);
+    expect(refused).toMatchObject({ code: 50007, status: 403, message: 'Cannot send messages to this user' });
+    expect(fake.messages(dm!.id)).toHaveLength(1);
+  });
+
   it('answers 50027 Invalid Webhook Token once the interaction token expired', async () => {
     const client = await login();
     let edited: unknown;
@@ -446,14 +466,16 @@ describe('FakeDiscord with a real discord.js Client', () => {
     expect(ops.filter((o) => o === 'out:0:READY')).toHaveLength(2);
     expect(fake.gatewayLog.some((e) => e.dir === 'close' && e.code === 4009 && e.by === 'server')).toBe(true);
 
-    let replied = false;
+    // The server records the reply before the client's `reply()` resolves: wait for the handler itself.
+    let handled!: () => void;
+    const replied = new Promise<void>((resolve) => (handled = resolve));
     onInteraction(client, async (interaction) => {
       if (interaction.isChatInputCommand()) await interaction.reply('back');
-      replied = true;
+      handled();
     });
     const i = await fake.sendCommand({ userId: aliceId, channelId: channel.id, name: 'imagine' });
-    await i.waitForResponse();
-    expect(replied).toBe(true);
+    expect((await i.waitForResponse()).ok).toBe(true);
+    await replied;
   }, 15_000);
 
   it('speaks zlib-stream when asked (what discord.js requests when zlib-sync is installed)', async () => {

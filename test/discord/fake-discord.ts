@@ -45,6 +45,8 @@
  *
  * // State and logs
  * fake.messages(channelId): FakeMessage[]   // creation order, ephemeral ones included (flags & 64)
+ * fake.dmChannel(userId): FakeChannel | undefined  // the bot's DM with a user (POST /users/@me/channels)
+ * fake.setAcceptsDms(userId, false)          // sending that user a DM then fails with 403 50007
  * fake.message(channelId, id): FakeMessage | undefined
  *     // FakeMessage is Discord's message object (snake_case) whose attachments also carry `data: Buffer`
  * fake.commands(guildId?): APIApplicationCommand[]   // registered via PUT/POST
@@ -460,6 +462,17 @@ export class FakeDiscord {
   }
 
   // ---- state and logs ------------------------------------------------------------------------
+
+  /** The bot's DM channel with a user, once the bot has opened it. */
+  dmChannel(userId: string): FakeChannel | undefined {
+    return this.core.state.dmChannels.get(userId);
+  }
+
+  /** Whether the user accepts DMs from the bot (when not, sending one fails with 50007). */
+  setAcceptsDms(userId: string, accepts: boolean): void {
+    if (accepts) this.core.state.dmsClosed.delete(userId);
+    else this.core.state.dmsClosed.add(userId);
+  }
 
   messages(channelId: string): FakeMessage[] {
     return [...this.core.state.channelMessages(channelId).values()];

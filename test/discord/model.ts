@@ -19,6 +19,7 @@ import type {
   APIPartialEmoji,
   APIReaction,
   APIRole,
+  APIDMChannel,
   APITextChannel,
   APIUser,
   GatewayGuildCreateDispatchData,
@@ -62,9 +63,12 @@ export interface FakeGuild {
 
 export interface FakeChannel {
   id: string;
+  /** Empty for a DM channel. */
   guildId: string;
   name: string;
-  type: ChannelType.GuildText;
+  type: ChannelType.GuildText | ChannelType.DM;
+  /** For a DM channel: the user at the other end. */
+  recipientId?: string;
   position: number;
   topic: string | null;
   nsfw: boolean;
@@ -129,6 +133,10 @@ export class State {
   readonly reactions = new Map<string, Map<string, ReactionEntry>>();
   readonly globalCommands = new Map<string, APIApplicationCommand>();
   readonly guildCommands = new Map<string, Map<string, APIApplicationCommand>>();
+  /** userId -> their DM channel with the bot. */
+  readonly dmChannels = new Map<string, FakeChannel>();
+  /** Users whose privacy settings refuse DMs from the bot (Discord answers 50007). */
+  readonly dmsClosed = new Set<string>();
   /** Every attachment ever stored, by id, for the CDN route and attachment command options. */
   readonly attachments = new Map<string, FakeAttachment>();
 
@@ -261,6 +269,28 @@ export class State {
       flags: 0 as GuildMemberFlags,
       pending: false,
       communication_disabled_until: null,
+    };
+  }
+
+  /** The bot's DM channel with `userId`, created on first use as Discord does. */
+  openDm(userId: string): FakeChannel {
+    let channel = this.dmChannels.get(userId);
+    if (!channel) {
+      channel = { id: snowflake(), guildId: '', name: '', type: ChannelType.DM, recipientId: userId, position: 0, topic: null, nsfw: false, lastMessageId: null };
+      this.dmChannels.set(userId, channel);
+      this.channels.set(channel.id, channel);
+    }
+    return channel;
+  }
+
+  dmChannelToApi(channel: FakeChannel): APIDMChannel {
+    return {
+      id: channel.id,
+      type: ChannelType.DM,
+      name: null,
+      last_message_id: channel.lastMessageId,
+      recipients: [this.user(channel.recipientId ?? '')],
+      flags: 0 as ChannelFlags,
     };
   }
 

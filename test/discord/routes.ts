@@ -1,5 +1,6 @@
 import {
   ApplicationCommandType,
+  ChannelType,
   ApplicationIntegrationType,
   InteractionResponseType,
   InteractionType,
@@ -35,6 +36,8 @@ function channelFor(core: Core, channelId: string): FakeChannel {
 
 /** Bot permission checks Discord applies to channel routes (guild-level: the fake has no overwrites). */
 function requirePermissions(core: Core, channel: FakeChannel, ...bits: bigint[]): void {
+  // A DM has no permissions to check; the recipient's privacy settings are checked on send.
+  if (channel.type === ChannelType.DM) return;
   const bot = core.bot.id;
   if (!core.state.hasPermission(channel.guildId, bot, PermissionFlagsBits.ViewChannel)) throw apiError(403, 50001);
   for (const bit of bits) if (!core.state.hasPermission(channel.guildId, bot, bit)) throw apiError(403, 50013);
@@ -231,7 +234,10 @@ function messageRoutes(core: Core): Route[] {
           ...(ctx.files.length ? [AttachFiles] : []),
           ...(body.message_reference ? [ReadMessageHistory] : []),
         );
-        const message = core.createMessage({ channelId: channel.id, author: core.bot, body, files: ctx.files });
+        const dm = channel.type === ChannelType.DM;
+        if (dm && core.state.dmsClosed.has(channel.recipientId ?? '')) throw apiError(403, 50007);
+        // The bot has no DIRECT_MESSAGES intent here: its own DMs do not come back over the gateway.
+        const message = core.createMessage({ channelId: channel.id, author: core.bot, body, files: ctx.files, ...(dm ? { dispatch: false } : {}) });
         return ok(core.state.messageToApi(message), message);
       },
     },
@@ -484,6 +490,16 @@ function miscRoutes(core: Core, config: RouteConfig): Route[] {
         }),
     },
     { method: 'GET', pattern: '/users/@me', auth: true, handler: () => ok(core.bot) },
+    {
+      method: 'POST',
+      pattern: '/users/@me/channels',
+      auth: true,
+      handler: (ctx) => {
+        const recipient = (ctx.json as { recipient_id?: unknown } | undefined)?.recipient_id;
+        if (typeof recipient !== 'string' || !core.state.users.has(recipient)) throw apiError(400, 50035);
+        return ok(core.state.dmChannelToApi(core.state.openDm(recipient)));
+      },
+    },
     {
       method: 'GET',
       pattern: '/users/:userId',

@@ -11,7 +11,17 @@ import type { ResolvedRequest } from '../../src/engine/types.ts';
  * the initial latents drawn by torch's CPU generator as StableDiffusionPipeline does, written
  * against bare ONNX Runtime sessions. The engine must produce the same pixels. Float32 models only.
  */
-export async function diffusersReference(modelDir: string, request: ResolvedRequest): Promise<Uint8Array[]> {
+export async function diffusersReference(
+  modelDir: string,
+  request: ResolvedRequest,
+  /**
+   * For an LCM-distilled UNet (time_cond_proj_dim set): the guidance-scale embedding for this
+   * request's guidance, one row, computed independently (see guidance-embedding.test.ts). As
+   * StableDiffusionPipeline / LatentConsistencyModelPipeline do, it is fed as `timestep_cond` and
+   * classifier-free guidance is off.
+   */
+  timestepCond?: Float32Array,
+): Promise<Uint8Array[]> {
   const folder = await readModelFolder(modelDir);
   const tokenizer = await loadClipTokenizer(join(modelDir, 'tokenizer'));
   const textEncoder = await ort.InferenceSession.create(folder.textEncoderPath);
@@ -30,12 +40,14 @@ export async function diffusersReference(modelDir: string, request: ResolvedRequ
     };
 
     const n = request.count;
-    const doCfg = request.guidance > 1.0;
+    // do_classifier_free_guidance = guidance_scale > 1 and unet.config.time_cond_proj_dim is None
+    const doCfg = request.guidance > 1.0 && timestepCond === undefined;
     // prompt_embeds = np.repeat(prompt_embeds, num_images_per_prompt, axis=0)
     const promptEmbeds = await embed(request.prompt);
     const rows: Float32Array[] = [];
     if (doCfg) {
-      const negative = await embed(request.negativePrompt);
+      // StableDiffusionPipeline: uncond_tokens = [""] when no negative prompt is given.
+      const negative = await embed(request.negativePrompt ?? '');
       for (let i = 0; i < n; i++) rows.push(negative);
     }
     for (let i = 0; i < n; i++) rows.push(promptEmbeds);
@@ -57,11 +69,14 @@ export async function diffusersReference(modelDir: string, request: ResolvedRequ
       // timestep = np.array([t], dtype=timestep_dtype)
       const timestep =
         timestepMeta.type === 'int64' ? new ort.Tensor('int64', BigInt64Array.of(BigInt(Math.trunc(t))), [1]) : new ort.Tensor('float32', Float32Array.of(t), [1]);
-      const out = await unet.run({
+      const feeds: Record<string, ort.Tensor> = {
         sample: new ort.Tensor('float32', latentModelInput, [doCfg ? 2 * n : n, 4, h, w]),
         timestep,
         encoder_hidden_states: embedsTensor,
-      });
+      };
+      // w_embedding = get_guidance_scale_embedding(tensor(guidance_scale - 1).repeat(batch))
+      if (timestepCond) feeds.timestep_cond = new ort.Tensor('float32', Float32Array.from({ length: n * timestepCond.length }, (_, i) => timestepCond[i % timestepCond.length]!), [n, timestepCond.length]);
+      const out = await unet.run(feeds);
       let noisePred = out.out_sample!.data as Float32Array;
       if (doCfg) {
         const uncond = noisePred.subarray(0, latents.length);

@@ -29,7 +29,8 @@ describe.each(['parity-eps', 'parity-v-int64'] as const)('%s: engine equals the 
   });
 
   it('reads the model: SD 1.5 scheduler, native 512 px, prediction type', () => {
-    expect(engine.info.model).toMatchObject({ defaultScheduler: 'pndm', nativeWidth: 512, nativeHeight: 512, precision: 'float32' });
+    expect(engine.info.model).toMatchObject({ family: 'sd', defaultScheduler: 'pndm', nativeWidth: 512, nativeHeight: 512, precision: 'float32' });
+    expect(engine.info.model.capabilities).toMatchObject({ textToImage: true, unconditional: false });
     expect(engine.info.model.predictionType).toBe(fixture === 'parity-v-int64' ? 'v_prediction' : 'epsilon');
     expect(engine.info.provider).toBe('cpu');
   });
@@ -81,7 +82,8 @@ describe('requests, results and progress (worker backend)', () => {
 
   it('fills defaults: model size and scheduler, 25 steps, guidance 7.5, a random seed it reports', async () => {
     const result = await engine.generate({ prompt: 'defaults' }, { previewEvery: 0 });
-    expect(result.request).toMatchObject({ width: 512, height: 512, scheduler: 'pndm', steps: 25, guidance: 7.5, count: 1, negativePrompt: '' });
+    expect(result.request).toMatchObject({ width: 512, height: 512, scheduler: 'pndm', steps: 25, guidance: 7.5, count: 1 });
+    expect(result.request.negativePrompt).toBeUndefined();
     expect(Number.isInteger(result.request.seed) && result.request.seed >= 0 && result.request.seed <= 0xffffffff).toBe(true);
     const png = result.images[0]!.png;
     expect(await sharp(png).metadata()).toMatchObject({ width: 512, height: 512, format: 'png' });
@@ -102,13 +104,13 @@ describe('requests, results and progress (worker backend)', () => {
     }
   });
 
-  it('reports every step, with latent-size previews at the asked interval', async () => {
+  it('reports every user step once, with latent-size previews at the asked interval', async () => {
     const seen: GenerationProgress[] = [];
+    // Heun evaluates the UNet 2·6 − 1 = 11 times for 6 steps; progress counts the 6 steps.
     await engine.generate({ prompt: 'progress', seed: 1, steps: 6, scheduler: 'heun', width: 64, height: 48 }, { previewEvery: 4, onProgress: (p) => seen.push(p) });
-    // Heun evaluates the UNet twice per step but once for the last: 2·6 − 1.
-    expect(seen.map((p) => p.step)).toEqual(Array.from({ length: 11 }, (_, i) => i + 1));
-    expect(seen.every((p) => p.totalSteps === 11)).toBe(true);
-    expect(seen.filter((p) => p.preview).map((p) => p.step)).toEqual([4, 8, 11]);
+    expect(seen.map((p) => p.step)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(seen.every((p) => p.totalSteps === 6)).toBe(true);
+    expect(seen.filter((p) => p.preview).map((p) => p.step)).toEqual([4, 6]);
     const preview = seen.at(-1)!.preview!;
     expect(preview).toMatchObject({ width: 8, height: 6 });
     expect(preview.data).toHaveLength(8 * 6 * 3);

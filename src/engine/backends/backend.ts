@@ -1,5 +1,5 @@
 import type { GenerationOutput } from '../pipeline/generate.ts';
-import type { GenerationProgress, ModelInfo, ProviderChoice, ResolvedProvider, ResolvedRequest } from '../types.ts';
+import type { GenerationProgress, ModelInfo, ProviderChoice, ResolvedProvider, ResolvedRequest, RgbImage } from '../types.ts';
 import type { EngineLogger } from '../logger.ts';
 import type { SessionSettings } from '../providers.ts';
 
@@ -19,6 +19,10 @@ export interface LoadedBackendInfo {
 
 export interface BackendJob {
   request: ResolvedRequest;
+  /** img2img: the decoded init image, already at the request's size. */
+  initImage?: RgbImage;
+  /** Run the folder's safety checker when it has one (default true). */
+  safetyCheck?: boolean;
   signal?: AbortSignal;
   previewEvery: number;
   onProgress?(progress: GenerationProgress): void;

@@ -19,13 +19,14 @@ export class InThreadBackend implements EngineBackend {
 
   async run(job: BackendJob): Promise<GenerationOutput> {
     if (!this.model) throw new Error('InThreadBackend.run before load');
-    return generateImages(this.model, job.request, {
+    const hooks = {
       isCancelled: () => job.signal?.aborted === true,
       onProgress: job.onProgress,
       previewEvery: job.previewEvery,
       // Lets timers and abort events fire between steps.
       betweenSteps: () => yieldToEventLoop(),
-    });
+    };
+    return generateImages(this.model, job.request, hooks, { initImage: job.initImage, safetyCheck: job.safetyCheck });
   }
 
   async close(): Promise<void> {

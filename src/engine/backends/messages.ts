@@ -1,5 +1,5 @@
 import type { GenerationOutput } from '../pipeline/generate.ts';
-import type { ErrorCode, GenerationProgress, ProviderChoice, ResolvedRequest } from '../types.ts';
+import type { ErrorCode, GenerationProgress, ProviderChoice, ResolvedRequest, RgbImage } from '../types.ts';
 import type { SessionSettings } from '../providers.ts';
 import type { LoadedBackendInfo } from './backend.ts';
 
@@ -17,7 +17,16 @@ export interface SerializedError {
 }
 
 export type ToWorker =
-  | { type: 'run'; jobId: number; request: ResolvedRequest; previewEvery: number; wantsProgress: boolean; cancelFlag: SharedArrayBuffer }
+  | {
+      type: 'run';
+      jobId: number;
+      request: ResolvedRequest;
+      initImage: RgbImage | undefined;
+      safetyCheck: boolean;
+      previewEvery: number;
+      wantsProgress: boolean;
+      cancelFlag: SharedArrayBuffer;
+    }
   | { type: 'close' };
 
 export type FromWorker =

@@ -2,6 +2,7 @@ import { parentPort, workerData, type TransferListItem } from 'node:worker_threa
 import { generateImages } from '../pipeline/generate.ts';
 import { loadModel, type LoadedModel } from '../pipeline/loaded-model.ts';
 import type { EngineLogger } from '../logger.ts';
+import type { GenerationProgress } from '../types.ts';
 import { serializeError } from './errors.ts';
 import type { FromWorker, ToWorker, WorkerInit } from './messages.ts';
 
@@ -41,13 +42,15 @@ async function handle(message: ToWorker): Promise<void> {
   // A shared flag rather than a message: the loop never yields to this thread's event loop between steps.
   const cancelFlag = new Int32Array(message.cancelFlag);
   try {
-    const output = await generateImages(loaded, message.request, {
+    const hooks = {
       isCancelled: () => Atomics.load(cancelFlag, 0) !== 0,
       previewEvery: message.previewEvery,
       onProgress: message.wantsProgress
-        ? (progress) => send({ type: 'progress', jobId: message.jobId, progress }, progress.preview ? [progress.preview.data.buffer as ArrayBuffer] : [])
+        ? (progress: GenerationProgress) =>
+            send({ type: 'progress', jobId: message.jobId, progress }, progress.preview ? [progress.preview.data.buffer as ArrayBuffer] : [])
         : undefined,
-    });
+    };
+    const output = await generateImages(loaded, message.request, hooks, { initImage: message.initImage, safetyCheck: message.safetyCheck });
     send(
       { type: 'done', jobId: message.jobId, output },
       output.images.map((image) => image.data.buffer as ArrayBuffer),

@@ -135,6 +135,8 @@ export class WorkerThreadBackend implements EngineBackend {
           type: 'run',
           jobId,
           request: job.request,
+          initImage: job.initImage,
+          safetyCheck: job.safetyCheck ?? true,
           previewEvery: job.previewEvery,
           wantsProgress: job.onProgress !== undefined,
           cancelFlag,

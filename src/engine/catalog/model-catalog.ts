@@ -3,7 +3,9 @@ import type { EngineLogger } from '../logger.ts';
 import { checkJobFits } from '../memory/budget.ts';
 import { RUNTIME_BYTES, activationBytes, formatBytes, type JobShape } from '../memory/estimate.ts';
 import { EngineError } from '../types.ts';
-import type { CatalogEntry, ModelCapability, ModelFamily } from './model-entry.ts';
+import type { ModelFamily } from '../model/family.ts';
+import type { ModelCapabilities } from '../types.ts';
+import type { CatalogEntry } from './model-entry.ts';
 
 /** A model as the catalog lists it, whether or not its sessions are open. */
 export interface CatalogModel {
@@ -13,7 +15,7 @@ export interface CatalogModel {
   /** Pixels; the model's own default size (512 when its unet/config.json does not say). */
   nativeWidth: number;
   nativeHeight: number;
-  capabilities: ModelCapability[];
+  capabilities: ModelCapabilities;
   /** Whether its sessions are open now. */
   loaded: boolean;
   /** What the model's weights take when loaded, in MB (from its files' sizes). */
@@ -64,7 +66,7 @@ export class ModelCatalog {
       family: entry.family,
       nativeWidth: entry.nativeSize ?? DEFAULT_NATIVE_SIZE,
       nativeHeight: entry.nativeSize ?? DEFAULT_NATIVE_SIZE,
-      capabilities: [...entry.capabilities],
+      capabilities: { ...entry.capabilities },
       loaded: info !== undefined,
       weightsMb: Math.ceil(entry.memory.weightsBytes / 1024 ** 2),
     }));

@@ -2,22 +2,19 @@ import { readdir, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { ModelFileError, readJsonFile } from '../model/files.ts';
 import { memoryProfileOf, type MemoryProfile, type UnetShape } from '../memory/estimate.ts';
-import { EngineError } from '../types.ts';
-
-/** Model families, told apart the way diffusers' `DiffusionPipeline.from_pretrained` does: by model_index.json's `_class_name`. */
-export type ModelFamily = 'sd' | 'sdxl' | 'unconditional';
-export type ModelCapability = 'text-to-image' | 'img2img' | 'safety-checker' | 'unconditional';
+import { detectFamily, type ModelFamily } from '../model/family.ts';
+import { EngineError, type ModelCapabilities } from '../types.ts';
 
 /** What the catalog knows of a model folder without opening any ONNX session. */
 export interface CatalogEntry {
   name: string;
   path: string;
   family: ModelFamily;
-  /** model_index.json's `_class_name`, as written. */
-  pipelineClass: string;
+  /** model_index.json's `_class_name`, as written (undefined when it names none). */
+  pipelineClass: string | undefined;
   /** unet/config.json `sample_size` × 8; undefined when the folder does not say. */
   nativeSize: number | undefined;
-  capabilities: ModelCapability[];
+  capabilities: ModelCapabilities;
   memory: MemoryProfile;
 }
 
@@ -27,16 +24,6 @@ interface UnetConfig {
   block_out_channels?: unknown;
   attention_head_dim?: unknown;
   down_block_types?: unknown;
-}
-
-export function familyOf(pipelineClass: string, path: string): ModelFamily {
-  if (pipelineClass === 'DDPMPipeline' || pipelineClass === 'DDIMPipeline') return 'unconditional';
-  if (/XL/.test(pipelineClass)) return 'sdxl';
-  if (/StableDiffusion|LatentConsistencyModel/.test(pipelineClass)) return 'sd';
-  throw new ModelFileError(
-    path,
-    `pipeline class ${JSON.stringify(pipelineClass)} is not one the engine runs (Stable Diffusion, Stable Diffusion XL, DDPMPipeline or DDIMPipeline)`,
-  );
 }
 
 async function isFile(path: string): Promise<boolean> {
@@ -93,18 +80,23 @@ export async function describeModelFolder(dirInput: string): Promise<CatalogEntr
     throw new ModelFileError(indexPath, 'must be a JSON object (diffusers model_index.json)');
   }
   const className = (index as { _class_name?: unknown })._class_name;
-  // Folders written before `_class_name` was common are SD 1.x exports.
-  const pipelineClass = typeof className === 'string' ? className : 'StableDiffusionPipeline';
-  const family = familyOf(pipelineClass, indexPath);
+  const pipelineClass = typeof className === 'string' ? className : undefined;
+  const family = detectFamily(indexPath, index as Record<string, unknown>, {
+    textEncoder: await isFile(join(dir, 'text_encoder', 'model.onnx')),
+    textEncoder2: await isFile(join(dir, 'text_encoder_2', 'model.onnx')),
+  });
 
   const unetConfig = await optionalJson<UnetConfig>(join(dir, 'unet', 'config.json'));
   const sampleSize = firstNumber(unetConfig?.sample_size);
   // Unconditional UNets work in pixel space: their sample size is the image size.
   const nativeSize = sampleSize === undefined ? undefined : family === 'unconditional' ? sampleSize : sampleSize * 8;
 
-  const capabilities: ModelCapability[] = family === 'unconditional' ? ['unconditional'] : ['text-to-image'];
-  if (family !== 'unconditional' && (await isFile(join(dir, 'vae_encoder', 'model.onnx')))) capabilities.push('img2img');
-  if (await isFile(join(dir, 'safety_checker', 'model.onnx'))) capabilities.push('safety-checker');
+  const capabilities: ModelCapabilities = {
+    textToImage: family !== 'unconditional',
+    img2img: family !== 'unconditional' && (await isFile(join(dir, 'vae_encoder', 'model.onnx'))),
+    safetyChecker: await isFile(join(dir, 'safety_checker', 'model.onnx')),
+    unconditional: family === 'unconditional',
+  };
 
   const memory = memoryProfileOf({ weightsBytes: await weightBytes(dir), unet: unetShape(unetConfig), latentSpace: family !== 'unconditional' });
   return { name: basename(dir), path: dir, family, pipelineClass, nativeSize, capabilities, memory };

@@ -2,12 +2,17 @@ import { stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { RawSchedulerConfig, SchedulerName } from '../schedulers/scheduler.ts';
 import { EngineError } from '../types.ts';
+import { detectFamily, type ModelFamily } from './family.ts';
 import { ModelFileError, readJsonFile } from './files.ts';
 
 /** The parts of a diffusers ONNX folder the engine reads, located and pre-checked. */
 export interface ModelFolder {
   dir: string;
   name: string;
+  family: ModelFamily;
+  /** model_index.json as read (family-specific flags such as `force_zeros_for_empty_prompt`). */
+  index: Readonly<Record<string, unknown>>;
+  indexPath: string;
   schedulerConfig: RawSchedulerConfig;
   /** The scheduler named by scheduler_config.json's `_class_name`, when we implement it. */
   nativeScheduler: SchedulerName | undefined;
@@ -16,10 +21,41 @@ export interface ModelFolder {
   scalingFactor: number;
   /** Latent size the UNet was trained at (unet/config.json `sample_size`), if the folder says. */
   sampleSize: number | undefined;
+  /** unet/config.json as read, when the folder has one. */
+  unetConfig: Readonly<Record<string, unknown>> | undefined;
+  /** Where each part lives in the layout; only the parts of the folder's family are checked to exist. */
   tokenizerDir: string;
+  tokenizer2Dir: string;
   textEncoderPath: string;
+  textEncoder2Path: string;
   unetPath: string;
   vaeDecoderPath: string;
+  /** Optional parts: present when their files are (img2img needs the encoder). */
+  vaeEncoderPath: string;
+  hasVaeEncoder: boolean;
+  safetyCheckerPath: string;
+  featureExtractorConfigPath: string;
+  /** Both safety_checker/model.onnx and feature_extractor/preprocessor_config.json are there. */
+  hasSafetyChecker: boolean;
+}
+
+/** The ONNX files each family cannot run without. */
+function requiredParts(folder: Pick<ModelFolder, 'family' | 'textEncoderPath' | 'textEncoder2Path' | 'unetPath' | 'vaeDecoderPath'>): string[] {
+  switch (folder.family) {
+    case 'sd':
+      return [folder.textEncoderPath, folder.unetPath, folder.vaeDecoderPath];
+    case 'sdxl':
+      return [folder.textEncoderPath, folder.textEncoder2Path, folder.unetPath, folder.vaeDecoderPath];
+    case 'unconditional':
+      return [folder.unetPath];
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 const SCHEDULER_BY_CLASS: Readonly<Record<string, SchedulerName>> = {
@@ -101,22 +137,37 @@ export async function readModelFolder(dirInput: string): Promise<ModelFolder> {
       ? undefined
       : positiveNumber(Array.isArray(sampleSizeValue) ? sampleSizeValue[0] : sampleSizeValue, unetConfigPath, 'sample_size', 64);
 
-  const textEncoderPath = join(dir, 'text_encoder', 'model.onnx');
-  const unetPath = join(dir, 'unet', 'model.onnx');
-  const vaeDecoderPath = join(dir, 'vae_decoder', 'model.onnx');
-  for (const path of [textEncoderPath, unetPath, vaeDecoderPath]) await requireFile(path);
+  const paths = {
+    tokenizerDir: join(dir, 'tokenizer'),
+    tokenizer2Dir: join(dir, 'tokenizer_2'),
+    textEncoderPath: join(dir, 'text_encoder', 'model.onnx'),
+    textEncoder2Path: join(dir, 'text_encoder_2', 'model.onnx'),
+    unetPath: join(dir, 'unet', 'model.onnx'),
+    vaeDecoderPath: join(dir, 'vae_decoder', 'model.onnx'),
+    vaeEncoderPath: join(dir, 'vae_encoder', 'model.onnx'),
+    safetyCheckerPath: join(dir, 'safety_checker', 'model.onnx'),
+    featureExtractorConfigPath: join(dir, 'feature_extractor', 'preprocessor_config.json'),
+  };
+  const family = detectFamily(indexPath, index as Record<string, unknown>, {
+    textEncoder: await exists(join(dir, 'text_encoder')),
+    textEncoder2: await exists(join(dir, 'text_encoder_2')),
+  });
+  for (const path of requiredParts({ family, ...paths })) await requireFile(path);
 
   return {
     dir,
     name: basename(dir),
+    family,
+    index: index as Record<string, unknown>,
+    indexPath,
     schedulerConfig,
     nativeScheduler,
     schedulerClassName,
     scalingFactor,
     sampleSize,
-    tokenizerDir: join(dir, 'tokenizer'),
-    textEncoderPath,
-    unetPath,
-    vaeDecoderPath,
+    unetConfig,
+    ...paths,
+    hasVaeEncoder: family !== 'unconditional' && (await exists(paths.vaeEncoderPath)),
+    hasSafetyChecker: family !== 'unconditional' && (await exists(paths.safetyCheckerPath)) && (await exists(paths.featureExtractorConfigPath)),
   };
 }

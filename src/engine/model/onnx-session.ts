@@ -1,6 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { silentLogger, type EngineLogger } from '../logger.ts';
 import { ModelFileError } from './files.ts';
+import { ortErrorDetail } from './ort-errors.ts';
 import { openWithOptimizedCache } from './optimized-graph.ts';
 
 export type TensorMetadata = ort.InferenceSession.TensorValueMetadata;
@@ -8,14 +9,14 @@ export type TensorMetadata = ort.InferenceSession.TensorValueMetadata;
 /** Turns ONNX Runtime's load errors into one line that names the file and the likely cause. */
 function describeLoadError(path: string, error: unknown): ModelFileError {
   const raw = error instanceof Error ? error.message : String(error);
-  const firstLine = raw.split('\n')[0]!.trim();
+  const detail = ortErrorDetail(error);
   if (/protobuf parsing failed|invalid_protobuf|failed to parse|ModelProto/i.test(raw)) {
-    return new ModelFileError(path, `is not a valid ONNX model (truncated or corrupt file): ${firstLine}`, { cause: error });
+    return new ModelFileError(path, `is not a valid ONNX model (truncated or corrupt file): ${detail}`, { cause: error });
   }
   if (/external data|\.onnx_data|weights\.pb|External initializer|GetExtDataFromTensorProto|open file/i.test(raw)) {
-    return new ModelFileError(path, `its external weights file is missing or incomplete: ${firstLine}`, { cause: error });
+    return new ModelFileError(path, `its external weights file is missing or incomplete: ${detail}`, { cause: error });
   }
-  return new ModelFileError(path, `ONNX Runtime could not load it: ${firstLine}`, { cause: error });
+  return new ModelFileError(path, `ONNX Runtime could not load it: ${detail}`, { cause: error });
 }
 
 async function createSession(path: string, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {

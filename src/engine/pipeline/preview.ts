@@ -6,18 +6,26 @@ import type { RgbImage } from '../types.ts';
  * AUTOMATIC1111 / ComfyUI previews): good enough to watch an image form without a VAE decode.
  */
 type Rgb = readonly [number, number, number];
-const LATENT_RGB_FACTORS: readonly [Rgb, Rgb, Rgb, Rgb] = [
+export type LatentRgbFactors = readonly [Rgb, Rgb, Rgb, Rgb];
+export const SD_LATENT_RGB_FACTORS: LatentRgbFactors = [
   [0.298, 0.207, 0.208],
   [0.187, 0.286, 0.173],
   [-0.158, 0.189, 0.264],
   [-0.184, -0.271, -0.473],
 ];
+/** SDXL's VAE has its own latent space; the same kind of fit (ComfyUI's) for it. */
+export const SDXL_LATENT_RGB_FACTORS: LatentRgbFactors = [
+  [0.3651, 0.4232, 0.4341],
+  [-0.2533, -0.0042, 0.1068],
+  [0.1076, 0.1111, -0.0362],
+  [-0.3165, -0.2492, -0.2188],
+];
 
 /** Preview of the first image in a batch of [n, 4, h, w] latents, at latent resolution (1/8 of the image). */
-export function latentPreview(latents: Float32Array, latentWidth: number, latentHeight: number): RgbImage {
+export function latentPreview(latents: Float32Array, latentWidth: number, latentHeight: number, factors: LatentRgbFactors = SD_LATENT_RGB_FACTORS): RgbImage {
   const plane = latentWidth * latentHeight;
   const data = new Uint8Array(plane * 3);
-  const [f0, f1, f2, f3] = LATENT_RGB_FACTORS;
+  const [f0, f1, f2, f3] = factors;
   for (let p = 0; p < plane; p++) {
     const l0 = latents[p]!;
     const l1 = latents[plane + p]!;

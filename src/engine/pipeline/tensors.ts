@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import { float32ToHalf, halfToFloat32, toHalfBits } from '../model/float16.ts';
-import type { FloatType } from './loaded-model.ts';
+import type { FloatType } from './unet.ts';
 
 export function floatTensor(type: FloatType, data: Float32Array, dims: readonly number[]): ort.Tensor {
   return type === 'float16' ? new ort.Tensor('float16', float32ToHalf(data), dims) : new ort.Tensor('float32', data, dims);

@@ -38,6 +38,8 @@ export const HEUN_DEFAULTS: HeunConfig = {
 
 export class HeunDiscreteScheduler extends SigmaSchedulerBase<HeunConfig> implements Scheduler {
   readonly name = 'heun' as const;
+  /** Two UNet evaluations per interval (predictor and corrector). */
+  override readonly order = 2;
   // Predictor state; null while the next call is a first-order (predictor) half-step.
   private prevDerivative: Float32Array | null = null;
   private dt: number | null = null;

@@ -18,6 +18,7 @@ import {
   validateStepCount,
 } from './scheduler-support.ts';
 import { indexForTimestep } from './sigma-math.ts';
+import { requireScheduleIndex } from './sigmas.ts';
 
 const f = Math.fround;
 /** sigma_data of the boundary-condition scalings; diffusers hard-codes 0.5. */
@@ -92,6 +93,11 @@ export class LCMScheduler extends UnscaledInputScheduler<LCMConfig> implements S
     for (let i = 0; i < numInferenceSteps; i++) timesteps.push(origin[Math.floor(i * step)]!);
     this.schedule = timesteps;
     this.stepIndex = null;
+  }
+
+  override setBeginIndex(index: number): void {
+    requireScheduleIndex('LCMScheduler', this.schedule, index);
+    this.stepIndex = index;
   }
 
   step(modelOutput: Float32Array, timestep: number, sample: Float32Array, generator: TorchGenerator): SchedulerStepOutput {

@@ -90,7 +90,10 @@ export class LmsDiscreteScheduler extends SigmaSchedulerBase<LmsConfig> implemen
 
     const order = Math.min(i + 1, LMS_ORDER);
     // Coefficient j weights the derivative from j steps back; torch multiplies by it as a float32 scalar.
-    const coeffs = Array.from({ length: order }, (_, j) => f32(lmsCoefficient(this.sigmas, order, i, j)));
+    // diffusers zips the coefficients with the history, so a run begun mid-schedule (img2img) uses only
+    // as many terms as it has derivatives, each still weighted for the full order.
+    const terms = Math.min(order, this.derivatives.length);
+    const coeffs = Array.from({ length: terms }, (_, j) => f32(lmsCoefficient(this.sigmas, order, i, j)));
     // Python's sum() over the terms accumulates left to right in float32, newest derivative first.
     // One flat pass per term keeps the inner loops monomorphic; Float32Array stores do the rounding.
     const history = this.derivatives;
@@ -99,7 +102,7 @@ export class LmsDiscreteScheduler extends SigmaSchedulerBase<LmsConfig> implemen
     const c0 = coeffs[0]!;
     const d0 = history[newest]!;
     for (let k = 0; k < n; k++) acc[k] = c0 * d0[k]!;
-    for (let j = 1; j < order; j++) {
+    for (let j = 1; j < terms; j++) {
       const c = coeffs[j]!;
       const d = history[newest - j]!;
       for (let k = 0; k < n; k++) acc[k] = acc[k]! + f32(c * d[k]!);

@@ -4,10 +4,12 @@
  * integrate in sigma space over the training sigmas and keep a short history of converted model outputs.
  */
 import type { BaseSchedulerConfig } from './config.ts';
+import { requireScheduleIndex } from './sigmas.ts';
 import { multistepTimesteps, roundHalfEven, sigmaSchedulerAlphasCumprod } from './noise-schedule.ts';
 import {
   modelOutputToEpsilon,
   modelOutputToX0,
+  requireSameLength,
   requireTimestepsInRange,
   UnscaledInputScheduler,
   validateStepCount,
@@ -74,6 +76,21 @@ export abstract class MultistepScheduler<C extends MultistepConfig> extends Unsc
     this.modelOutputs = new Array<Float32Array | null>(this.config.solver_order).fill(null);
     this.lowerOrderNums = 0;
     this.stepIndex = null;
+  }
+
+  override setBeginIndex(index: number): void {
+    requireScheduleIndex(this.className, this.schedule, index);
+    this.stepIndex = index;
+  }
+
+  /** DPM-Solver's and UniPC's `add_noise`: alpha_t·x0 + sigma_t·ε at the sigma of the begin index. */
+  override addNoise(original: Float32Array, noise: Float32Array, timestep: number): Float32Array {
+    requireSameLength(noise, original);
+    const index = this.stepIndex ?? indexForTimestep(this.schedule, timestep);
+    const { alphaT, sigmaT } = sigmaToAlphaSigmaT(this.scheduleSigmas[index]!);
+    const out = new Float32Array(original.length);
+    for (let i = 0; i < out.length; i++) out[i] = f(alphaT * original[i]!) + f(sigmaT * noise[i]!);
+    return out;
   }
 
   /** The sigma after the last step: 0, or for final_sigmas_type "sigma_min" the smallest training sigma. */

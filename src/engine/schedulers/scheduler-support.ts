@@ -220,6 +220,7 @@ export function clampInPlace(values: Float32Array, range: number): void {
 export abstract class UnscaledInputScheduler<C extends BaseSchedulerConfig> {
   abstract readonly name: SchedulerName;
   readonly initNoiseSigma = 1;
+  readonly order: number = 1;
   protected schedule: number[] = [];
 
   protected constructor(
@@ -236,6 +237,18 @@ export abstract class UnscaledInputScheduler<C extends BaseSchedulerConfig> {
 
   scaleModelInput(sample: Float32Array, _timestep: number): Float32Array {
     return sample;
+  }
+
+  /** DDIM, DDPM and PNDM have no begin index in diffusers: they step by the timestep they are given. */
+  setBeginIndex(_index: number): void {}
+
+  /** The DDPM family's `add_noise`: sqrt(ᾱ_t)·x0 + sqrt(1 - ᾱ_t)·ε, each factor a float32 scalar. */
+  addNoise(original: Float32Array, noise: Float32Array, timestep: number): Float32Array {
+    requireSameLength(noise, original);
+    const { alpha, sigma } = alphaSigmaOf(alphaAt(this.alphasCumprod, timestep));
+    const out = new Float32Array(original.length);
+    for (let i = 0; i < out.length; i++) out[i] = f(alpha * original[i]!) + f(sigma * noise[i]!);
+    return out;
   }
 
   /** Refuses a `step` before `setTimesteps` or with arrays that do not line up. */

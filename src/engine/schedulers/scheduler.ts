@@ -46,9 +46,32 @@ export interface Scheduler {
   readonly timesteps: readonly number[];
   /** Standard deviation of the initial noise: the initial latents are `randn * initNoiseSigma`. */
   readonly initNoiseSigma: number;
+  /**
+   * diffusers' `scheduler.order`: UNet evaluations per interval of the schedule (2 for Heun, else 1).
+   * img2img skips `t_start * order` entries of `timesteps`.
+   */
+  readonly order: number;
   setTimesteps(numInferenceSteps: number): void;
+  /**
+   * `set_begin_index`: the run starts at `timesteps[index]` instead of the first entry (img2img). Call it
+   * after `setTimesteps`; schedulers that diffusers gives no begin index (DDIM, DDPM, PNDM) ignore it.
+   */
+  setBeginIndex(index: number): void;
+  /**
+   * `add_noise(original, noise, timestep)`: the latents noised to `timestep`, the first timestep of an
+   * img2img run, as this scheduler's diffusers class does it (ᾱ-based or sigma-based).
+   */
+  addNoise(original: Float32Array, noise: Float32Array, timestep: number): Float32Array;
   scaleModelInput(sample: Float32Array, timestep: number): Float32Array;
   step(modelOutput: Float32Array, timestep: number, sample: Float32Array, generator: TorchGenerator): SchedulerStepOutput;
 }
 
 export type SchedulerFactory = (config: RawSchedulerConfig) => Scheduler;
+
+/**
+ * diffusers' `scheduler.order`: UNet evaluations per user step. Heun's predictor–corrector makes
+ * two; every other scheduler here makes one (PNDM's extra warm-up call is not a step of its own).
+ */
+export function schedulerOrder(name: SchedulerName): 1 | 2 {
+  return name === 'heun' ? 2 : 1;
+}

@@ -9,7 +9,7 @@
 import type { BaseSchedulerConfig, TimestepSpacing } from './config.ts';
 import { npLinspace, sigmaSchedulerAlphasCumprod, spacedTimesteps, torchLinspaceF32 } from './noise-schedule.ts';
 import type { PredictionType, SchedulerName } from './scheduler.ts';
-import { karrasSigmas, logSigmas, sigmaToT, vpSigmas } from './sigma-math.ts';
+import { indexForTimestep, karrasSigmas, logSigmas, sigmaToT, vpSigmas } from './sigma-math.ts';
 
 const f32 = Math.fround;
 
@@ -229,6 +229,13 @@ export function predictOriginalSample(predictionType: PredictionType, modelOutpu
   return out;
 }
 
+/** Refuses a begin index outside the schedule set by `setTimesteps`. */
+export function requireScheduleIndex(name: string, timesteps: readonly number[], index: number): void {
+  if (!Number.isInteger(index) || index < 0 || index >= timesteps.length) {
+    throw new RangeError(`${name}: begin index ${index} is outside the ${timesteps.length}-entry schedule (call setTimesteps first)`);
+  }
+}
+
 /**
  * Tracks the step index through a generation and checks each call's timestep against the schedule,
  * so out-of-order use fails loudly instead of silently stepping with the wrong sigma. The tolerance
@@ -255,7 +262,10 @@ export abstract class SigmaSchedulerBase<C extends BaseSchedulerConfig> {
   /** float32 sigmas, as diffusers' `scheduler.sigmas` (one more entry than `timesteps`). */
   sigmas: readonly number[] = [];
   initNoiseSigma: number;
+  readonly order: number = 1;
   protected stepIndex = 0;
+  /** Set by img2img (`set_begin_index`); null runs from the first timestep. */
+  protected beginIndex: number | null = null;
   protected readonly trainSigmas: Float64Array;
   private readonly sigmaKind: SigmaKind;
 
@@ -287,7 +297,23 @@ export abstract class SigmaSchedulerBase<C extends BaseSchedulerConfig> {
     this.timesteps = timesteps;
     this.sigmas = sigmas;
     this.stepIndex = 0;
+    this.beginIndex = null;
     this.initNoiseSigma = initNoiseSigmaFor(sigmas, this.config.timestep_spacing);
+  }
+
+  setBeginIndex(index: number): void {
+    requireScheduleIndex(this.name, this.timesteps, index);
+    this.beginIndex = index;
+    this.stepIndex = index;
+  }
+
+  /** The sigma schedulers' `add_noise`: x0 + ε·sigma at the begin index (else at the timestep's index). */
+  addNoise(original: Float32Array, noise: Float32Array, timestep: number): Float32Array {
+    if (noise.length !== original.length) throw new RangeError(`${this.name}: noise has ${noise.length} values, the sample has ${original.length}`);
+    const sigma = this.sigmas[this.beginIndex ?? indexForTimestep(this.timesteps, timestep)]!;
+    const out = new Float32Array(original.length);
+    for (let i = 0; i < out.length; i++) out[i] = original[i]! + f32(noise[i]! * sigma);
+    return out;
   }
 
   scaleModelInput(sample: Float32Array, timestep: number): Float32Array {

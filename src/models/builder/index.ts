@@ -6,9 +6,11 @@ import type { BuiltGraph } from './graph.ts';
 import { BUILDER_VERSION, EXTERNAL_DATA_THRESHOLD_BYTES, weightBytes, writeOnnxModel, type WrittenModel } from './onnx-writer.ts';
 import { BuildOptionsError, resolveOptions, type BuildModelOptions, type ComponentName, type TinySdOptions } from './options.ts';
 import { buildTextEncoder, textEncoderConfig, textEncoderVocabSize } from './text-encoder.ts';
-import { buildTokenizer } from './tokenizer-files.ts';
+import { buildTokenizer, secondTokenizerFiles } from './tokenizer-files.ts';
 import { buildUnet, unetConfig } from './unet.ts';
 import { buildVaeDecoder, vaeDecoderConfig } from './vae-decoder.ts';
+import { buildVaeEncoder, vaeEncoderConfig } from './vae-encoder.ts';
+import { buildSafetyChecker, safetyPreprocessorConfig } from './safety-checker.ts';
 
 export {
   BuildOptionsError,
@@ -17,6 +19,10 @@ export {
   PRESET_NAMES,
   PREDICTION_TYPES,
   SD15_PRESET,
+  SDXL_PRESET,
+  TINY_SDXL_PRESET,
+  BUILD_FAMILIES,
+  TEXT_ACTIVATIONS,
   INPUT_IDS_DTYPES,
   TIMESTEP_DTYPES,
   TIMESTEP_SHAPES,
@@ -25,7 +31,9 @@ export {
   resolveOptions,
 } from './options.ts';
 export type {
+  BuildFamily,
   BuildModelOptions,
+  TextActivation,
   ComponentName,
   ExternalDataMode,
   PredictionType,
@@ -42,6 +50,7 @@ export type {
 // The engine's float16 conversion, under the names this module has always exported.
 export { halfToFloat32 as float16BitsToFloat32, float32ToHalf as float32ToFloat16Bits } from '../../engine/model/float16.ts';
 export { EXTERNAL_DATA_THRESHOLD_BYTES } from './onnx-writer.ts';
+export { buildDdpmModel, TINY_DDPM_DEFAULTS, type TinyDdpmOptions } from './ddpm.ts';
 
 export interface ComponentReport extends WrittenModel {
   seconds: number;
@@ -69,8 +78,10 @@ function useExternalData(o: TinySdOptions, name: ComponentName, graph: BuiltGrap
 }
 
 /**
- * Writes a random-weight Stable Diffusion model folder in the diffusers ONNX layout
- * (model_index.json, scheduler/, tokenizer/, text_encoder/, unet/, vae_decoder/). The folder
+ * Writes a random-weight Stable Diffusion (or SDXL) model folder in the diffusers / optimum ONNX
+ * layout (model_index.json, scheduler/, tokenizer/, text_encoder/, unet/, vae_decoder/; SDXL adds
+ * tokenizer_2/ and text_encoder_2/; vae_encoder/ by default, and with `safetyChecker` safety_checker/ and
+ * feature_extractor/). The folder
  * appears only once complete, replacing any previous one. Same options, same bytes.
  */
 export async function buildModel(outDir: string, options: BuildModelOptions = {}): Promise<BuildReport> {
@@ -79,6 +90,9 @@ export async function buildModel(outDir: string, options: BuildModelOptions = {}
   return buildAtomically(outDir, async (dir) => {
     const tokenizer = buildTokenizer(o.tokenizer);
     for (const [name, contents] of Object.entries(tokenizer.files)) await writeText(dir, join('tokenizer', name), contents);
+    if (o.family === 'sdxl') {
+      for (const [name, contents] of Object.entries(secondTokenizerFiles(tokenizer))) await writeText(dir, join('tokenizer_2', name), contents);
+    }
     await writeText(dir, 'model_index.json', jsonFile(modelIndex(o)));
     await writeText(dir, join('scheduler', 'scheduler_config.json'), jsonFile(schedulerConfig(o)));
 
@@ -89,8 +103,13 @@ export async function buildModel(outDir: string, options: BuildModelOptions = {}
         graph: () => buildTextEncoder(o, vocabSize),
         config: () => textEncoderConfig(o, vocabSize, tokenizer.bosId, tokenizer.eosId),
       },
+      text_encoder_2: {
+        graph: () => buildTextEncoder(o, textEncoderVocabSize(o, tokenizer.vocab.length, 'text_encoder_2'), 'text_encoder_2'),
+        config: () => textEncoderConfig(o, textEncoderVocabSize(o, tokenizer.vocab.length, 'text_encoder_2'), tokenizer.bosId, tokenizer.eosId, 'text_encoder_2'),
+      },
       unet: { graph: () => buildUnet(o), config: () => unetConfig(o) },
       vae_decoder: { graph: () => buildVaeDecoder(o), config: () => vaeDecoderConfig(o) },
+      vae_encoder: { graph: () => buildVaeEncoder(o), config: () => vaeEncoderConfig(o) },
     };
     for (const name of o.components) {
       const t0 = performance.now();
@@ -102,6 +121,11 @@ export async function buildModel(outDir: string, options: BuildModelOptions = {}
       });
       await writeText(dir, join(name, 'config.json'), jsonFile(parts[name].config()));
       components[name] = { ...written, seconds: (performance.now() - t0) / 1000 };
+    }
+    if (o.safetyChecker) {
+      await mkdir(join(dir, 'safety_checker'), { recursive: true });
+      await writeOnnxModel(buildSafetyChecker(o.safetyThreshold), join(dir, 'safety_checker', 'model.onnx'), { seed: o.seed, externalData: false });
+      await writeText(dir, join('feature_extractor', 'preprocessor_config.json'), jsonFile(safetyPreprocessorConfig()));
     }
     return { outDir, options: o, tokenizerVocabSize: tokenizer.vocab.length, components, seconds: (performance.now() - started) / 1000 };
   });

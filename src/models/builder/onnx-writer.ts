@@ -10,7 +10,7 @@ export const IR_VERSION = 8;
 export const OPSET = 17;
 export const PRODUCER_NAME = 'imagine-builder';
 /** Bump when the generated graphs or weights change, so cached model folders can be told apart. */
-export const BUILDER_VERSION = '2';
+export const BUILDER_VERSION = '3';
 
 /** protobuf refuses messages of 2 GiB; staying well below also keeps inline encoding's double copy affordable. */
 export const EXTERNAL_DATA_THRESHOLD_BYTES = 1024 ** 3;

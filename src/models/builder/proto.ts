@@ -15,6 +15,7 @@ export type ITensorShapeProto = OnnxTypes.ITensorShapeProto;
 /** TensorProto.DataType codes for the element types the builder emits. */
 export const DataType = {
   float32: 1,
+  bool: 9,
   int32: 6,
   int64: 7,
   float16: 10,
@@ -22,4 +23,4 @@ export const DataType = {
 export type ElemType = keyof typeof DataType;
 export type FloatType = 'float32' | 'float16';
 
-export const BYTES_PER_ELEMENT: Record<ElemType, number> = { float32: 4, int32: 4, int64: 8, float16: 2 };
+export const BYTES_PER_ELEMENT: Record<ElemType, number> = { float32: 4, bool: 1, int32: 4, int64: 8, float16: 2 };

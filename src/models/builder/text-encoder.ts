@@ -1,7 +1,7 @@
 import { GraphBuilder, type BuiltGraph } from './graph.ts';
-import { attention, layerNorm, linear, quickGelu } from './layers.ts';
+import { attention, gelu, layerNorm, linear, quickGelu } from './layers.ts';
 import type { FloatType } from './proto.ts';
-import type { TinySdOptions } from './options.ts';
+import type { TextEncoderOptions, TinySdOptions } from './options.ts';
 
 /**
  * A CLIPTextModel (transformers' layout and parameter names): token + position embeddings, pre-LN
@@ -15,16 +15,28 @@ const MASKED = -1e4;
 const TOKEN_EMBEDDING_STD = 0.5;
 const POSITION_EMBEDDING_STD = 0.1;
 
-export function textEncoderVocabSize(o: TinySdOptions, tokenizerVocabSize: number): number {
-  return o.textEncoder.vocabSize ?? tokenizerVocabSize;
+export type TextEncoderPart = 'text_encoder' | 'text_encoder_2';
+
+function encoderOptions(o: TinySdOptions, part: TextEncoderPart): TextEncoderOptions {
+  return part === 'text_encoder' ? o.textEncoder : o.textEncoder2;
 }
 
-export function buildTextEncoder(o: TinySdOptions, vocabSize: number): BuiltGraph {
+export function textEncoderVocabSize(o: TinySdOptions, tokenizerVocabSize: number, part: TextEncoderPart = 'text_encoder'): number {
+  return encoderOptions(o, part).vocabSize ?? tokenizerVocabSize;
+}
+
+/**
+ * SD folders get CLIPTextModel's two outputs. SDXL folders get what optimum exports with
+ * output_hidden_states: every layer's input and output as `hidden_states.0 … hidden_states.N`
+ * (before the final LayerNorm), and for text_encoder_2 (CLIPTextModelWithProjection) the
+ * projected pooled `text_embeds` first.
+ */
+export function buildTextEncoder(o: TinySdOptions, vocabSize: number, part: TextEncoderPart = 'text_encoder'): BuiltGraph {
   const floatType: FloatType = o.float16 ? 'float16' : 'float32';
-  const te = o.textEncoder;
+  const te = encoderOptions(o, part);
   const hidden = te.hiddenSize;
   const maxLen = te.maxPositionEmbeddings;
-  const g = new GraphBuilder('text_encoder', floatType);
+  const g = new GraphBuilder(part, floatType);
   const ids = g.input('input_ids', o.inputIdsDtype, ['batch', 'sequence']);
 
   const tokenTable = g.weight('text_model.embeddings.token_embedding.weight', [vocabSize, hidden], { std: TOKEN_EMBEDDING_STD });
@@ -35,6 +47,7 @@ export function buildTextEncoder(o: TinySdOptions, vocabSize: number): BuiltGrap
   const length = g.op('Shape', [ids], { start: { i: 1 }, end: { i: 2 } }, 'embeddings/length');
   const positions = g.op('Slice', [positionTable, g.int64([0]), length, g.int64([0])], {}, 'embeddings/position/Slice');
   let h = g.op('Add', [tokens, positions], {}, 'embeddings/Add');
+  const hiddenStates = [h];
 
   // Upper triangle above the diagonal masked; sliced to the actual [sequence, sequence].
   const maskTable = new Float32Array(maxLen * maxLen);
@@ -56,32 +69,43 @@ export function buildTextEncoder(o: TinySdOptions, vocabSize: number): BuiltGrap
     h = g.op('Add', [h, attn], {}, `${name}/attn/residual`);
     const m = layerNorm(g, `${name}.layer_norm2`, h, hidden);
     const fc1 = linear(g, `${name}.mlp.fc1`, m, hidden, te.intermediateSize);
-    const fc2 = linear(g, `${name}.mlp.fc2`, quickGelu(g, fc1, `${name}/mlp/act`), te.intermediateSize, hidden);
+    const act = te.hiddenAct === 'gelu' ? gelu(g, fc1, `${name}/mlp/act`) : quickGelu(g, fc1, `${name}/mlp/act`);
+    const fc2 = linear(g, `${name}.mlp.fc2`, act, te.intermediateSize, hidden);
     h = g.op('Add', [h, fc2], {}, `${name}/mlp/residual`);
+    hiddenStates.push(h);
   }
   const last = layerNorm(g, 'text_model.final_layer_norm', h, hidden);
 
   const eos = g.op('ArgMax', [ids], { axis: { i: -1 }, keepdims: { i: 1 } }, 'pooler/ArgMax');
   const pooled = g.op('GatherND', [last, eos], { batch_dims: { i: 1 } }, 'pooler/GatherND');
-  g.output(last, 'last_hidden_state', floatType, ['batch', 'sequence', hidden]);
-  g.output(pooled, 'pooler_output', floatType, ['batch', hidden]);
+  if (te.projectionDim !== null) {
+    const projected = linear(g, 'text_projection', pooled, hidden, te.projectionDim, { bias: false });
+    g.output(projected, 'text_embeds', floatType, ['batch', te.projectionDim]);
+    g.output(last, 'last_hidden_state', floatType, ['batch', 'sequence', hidden]);
+  } else {
+    g.output(last, 'last_hidden_state', floatType, ['batch', 'sequence', hidden]);
+    g.output(pooled, 'pooler_output', floatType, ['batch', hidden]);
+  }
+  if (o.family === 'sdxl') {
+    hiddenStates.forEach((state, i) => g.output(state, `hidden_states.${i}`, floatType, ['batch', 'sequence', hidden]));
+  }
   return g.finish();
 }
 
 /** text_encoder/config.json in CLIPTextConfig's keys, as optimum writes next to the ONNX file. */
-export function textEncoderConfig(o: TinySdOptions, vocabSize: number, bosId: number, eosId: number): Record<string, unknown> {
-  const te = o.textEncoder;
+export function textEncoderConfig(o: TinySdOptions, vocabSize: number, bosId: number, eosId: number, part: TextEncoderPart = 'text_encoder'): Record<string, unknown> {
+  const te = encoderOptions(o, part);
   return {
-    architectures: ['CLIPTextModel'],
+    architectures: [te.projectionDim === null ? 'CLIPTextModel' : 'CLIPTextModelWithProjection'],
     model_type: 'clip_text_model',
-    hidden_act: 'quick_gelu',
+    hidden_act: te.hiddenAct,
     hidden_size: te.hiddenSize,
     intermediate_size: te.intermediateSize,
     layer_norm_eps: 1e-5,
     max_position_embeddings: te.maxPositionEmbeddings,
     num_attention_heads: te.heads,
     num_hidden_layers: te.layers,
-    projection_dim: te.hiddenSize,
+    projection_dim: te.projectionDim ?? te.hiddenSize,
     vocab_size: vocabSize,
     bos_token_id: bosId,
     eos_token_id: eosId,

@@ -54,3 +54,17 @@ export function buildTokenizer(options: TokenizerOptions): TinyTokenizer {
     },
   };
 }
+
+/**
+ * SDXL's tokenizer_2 folder: the same vocabulary and merges, padding with "!" (OpenCLIP's pad
+ * token, id 0 in CLIP's byte table order) instead of the end token.
+ */
+export function secondTokenizerFiles(tokenizer: TinyTokenizer): Record<string, string> {
+  const config = JSON.parse(tokenizer.files['tokenizer_config.json']!) as Record<string, unknown>;
+  const special = JSON.parse(tokenizer.files['special_tokens_map.json']!) as Record<string, unknown>;
+  return {
+    ...tokenizer.files,
+    'tokenizer_config.json': `${JSON.stringify({ ...config, pad_token: '!' }, null, 2)}\n`,
+    'special_tokens_map.json': `${JSON.stringify({ ...special, pad_token: '!' }, null, 2)}\n`,
+  };
+}

@@ -4,8 +4,9 @@ import { DataType, type FloatType } from './proto.ts';
 import { crossAttentionDim, type TimestepShape, type TinySdOptions } from './options.ts';
 
 /**
- * A miniature of diffusers' UNet2DConditionModel (SD 1.5 layout), parameter names included. With
- * SD 1.5's sizes it has exactly SD 1.5's 859,520,964 parameters. Like diffusers with
+ * A miniature of diffusers' UNet2DConditionModel (SD 1.5 layout, or SDXL's with the text_time
+ * added conditions and deeper transformers), parameter names included. With SD 1.5's sizes it has
+ * exactly SD 1.5's 859,520,964 parameters, with SDXL's SDXL's 2,567,463,684. Like diffusers with
  * forward_upsample_size, it takes latents of any height and width >= 1, not only multiples of
  * 2^(levels - 1).
  */
@@ -22,7 +23,8 @@ const OUTPUT_GAIN = 1.6;
 interface Ctx {
   g: GraphBuilder;
   groups: number;
-  heads: number;
+  /** Attention heads for a block of this many channels. */
+  heads(channels: number): number;
   context: string;
   contextDim: number;
   tembAct: string;
@@ -42,27 +44,18 @@ function resnet(c: Ctx, name: string, x: string, inC: number, outC: number): str
   return g.op('Add', [shortcut, h], {}, `${name}/residual`);
 }
 
-/** Transformer2DModel with one BasicTransformerBlock: self-attn, cross-attn on the text, GEGLU FF. */
-function transformer(c: Ctx, name: string, x: string, channels: number): string {
+/** BasicTransformerBlock: self-attn, cross-attn on the text, GEGLU feed-forward, each pre-LN with a residual. */
+function transformerBlock(c: Ctx, block: string, tokens: string, channels: number): string {
   const { g } = c;
-  let h = groupNorm(g, `${name}.norm`, x, channels, c.groups, TRANSFORMER_NORM_EPS);
-  h = conv2d(g, `${name}.proj_in`, h, channels, channels, 1);
-  let t = toTokens(g, h, `${name}/tokens`);
-  const block = `${name}.transformer_blocks.0`;
   const attnNames = { q: 'to_q', k: 'to_k', v: 'to_v', out: 'to_out.0' };
-
+  const heads = c.heads(channels);
+  let t = tokens;
   const n1 = layerNorm(g, `${block}.norm1`, t, channels);
-  const self = attention(g, `${block}.attn1`, n1, n1, { dim: channels, contextDim: channels, heads: c.heads, qkvBias: false, names: attnNames });
+  const self = attention(g, `${block}.attn1`, n1, n1, { dim: channels, contextDim: channels, heads, qkvBias: false, names: attnNames });
   t = g.op('Add', [self, t], {}, `${block}/attn1/residual`);
 
   const n2 = layerNorm(g, `${block}.norm2`, t, channels);
-  const cross = attention(g, `${block}.attn2`, n2, c.context, {
-    dim: channels,
-    contextDim: c.contextDim,
-    heads: c.heads,
-    qkvBias: false,
-    names: attnNames,
-  });
+  const cross = attention(g, `${block}.attn2`, n2, c.context, { dim: channels, contextDim: c.contextDim, heads, qkvBias: false, names: attnNames });
   t = g.op('Add', [cross, t], {}, `${block}/attn2/residual`);
 
   const n3 = layerNorm(g, `${block}.norm3`, t, channels);
@@ -71,7 +64,16 @@ function transformer(c: Ctx, name: string, x: string, channels: number): string 
   const [value, gate] = g.opN('Split', [proj, g.int64([inner, inner])], 2, { axis: { i: -1 } }, `${block}/ff/Split`);
   const geglu = g.op('Mul', [value!, gelu(g, gate!, `${block}/ff/gelu`)], {}, `${block}/ff/geglu`);
   const ff = linear(g, `${block}.ff.net.2`, geglu, inner, channels);
-  t = g.op('Add', [ff, t], {}, `${block}/ff/residual`);
+  return g.op('Add', [ff, t], {}, `${block}/ff/residual`);
+}
+
+/** Transformer2DModel with `depth` BasicTransformerBlocks between proj_in and proj_out. */
+function transformer(c: Ctx, name: string, x: string, channels: number, depth: number): string {
+  const { g } = c;
+  let h = groupNorm(g, `${name}.norm`, x, channels, c.groups, TRANSFORMER_NORM_EPS);
+  h = conv2d(g, `${name}.proj_in`, h, channels, channels, 1);
+  let t = toTokens(g, h, `${name}/tokens`);
+  for (let k = 0; k < depth; k++) t = transformerBlock(c, `${name}.transformer_blocks.${k}`, t, channels);
 
   h = fromTokens(g, t, x, `${name}/spatial`);
   h = conv2d(g, `${name}.proj_out`, h, channels, channels, 1);
@@ -83,16 +85,32 @@ function transformer(c: Ctx, name: string, x: string, channels: number): string 
  * f_i = 10000^(-i/half). Computed in float32 whatever the model's type: at t near 1000 the
  * arguments need more precision than float16 has.
  */
-function timestepEmbedding(g: GraphBuilder, timestep: string, channels: number, floatType: FloatType): string {
+export function timestepEmbedding(g: GraphBuilder, timestep: string, channels: number, floatType: FloatType, hint = 'time_proj'): string {
   const half = channels / 2;
   const freqs = Array.from({ length: half }, (_, i) => Math.exp((-Math.log(10000) * i) / half));
-  const t = g.op('Cast', [timestep], { to: { i: DataType.float32 } }, 'time_proj/Cast');
+  const t = g.op('Cast', [timestep], { to: { i: DataType.float32 } }, `${hint}/Cast`);
   // [], [1] and [batch] all become [n, 1]; n = 1 broadcasts against the batch later on.
-  const column = g.op('Reshape', [t, g.int64([-1, 1])], {}, 'time_proj/Reshape');
-  const args = g.op('Mul', [column, g.float32(freqs, [1, half])], {}, 'time_proj/Mul');
-  const emb = g.op('Concat', [g.op('Cos', [args], {}, 'time_proj/Cos'), g.op('Sin', [args], {}, 'time_proj/Sin')], { axis: { i: 1 } }, 'time_proj/Concat');
+  const column = g.op('Reshape', [t, g.int64([-1, 1])], {}, `${hint}/Reshape`);
+  const args = g.op('Mul', [column, g.float32(freqs, [1, half])], {}, `${hint}/Mul`);
+  const emb = g.op('Concat', [g.op('Cos', [args], {}, `${hint}/Cos`), g.op('Sin', [args], {}, `${hint}/Sin`)], { axis: { i: 1 } }, `${hint}/Concat`);
   if (floatType === 'float32') return emb;
-  return g.op('Cast', [emb], { to: { i: DataType.float16 } }, 'time_proj/CastHalf');
+  return g.op('Cast', [emb], { to: { i: DataType.float16 } }, `${hint}/CastHalf`);
+}
+
+/**
+ * SDXL's "text_time" added embedding: add_time_proj of each of the six time_ids (flattened, then
+ * [batch, 6·D]), concatenated after text_embeds, through add_embedding's two linears.
+ */
+function addedEmbedding(g: GraphBuilder, o: TinySdOptions, tembDim: number, floatType: FloatType): string {
+  const dim = o.unet.addedTimeEmbedDim!;
+  const textDim = o.textEncoder2.projectionDim!;
+  const textEmbeds = g.input('text_embeds', floatType, ['batch', textDim]);
+  const timeIds = g.input('time_ids', floatType, ['batch', 6]);
+  const perId = timestepEmbedding(g, timeIds, dim, floatType, 'add_time_proj');
+  const timeEmbeds = g.op('Reshape', [perId, g.int64([-1, 6 * dim])], {}, 'add_time_proj/Reshape');
+  const joined = g.op('Concat', [textEmbeds, timeEmbeds], { axis: { i: 1 } }, 'add_embedding/Concat');
+  const hidden = silu(g, linear(g, 'add_embedding.linear_1', joined, textDim + 6 * dim, tembDim), 'add_embedding/act');
+  return linear(g, 'add_embedding.linear_2', hidden, tembDim, tembDim);
 }
 
 function timestepShape(shape: TimestepShape): Dim[] {
@@ -114,12 +132,19 @@ export function buildUnet(o: TinySdOptions): BuiltGraph {
   const c0 = boc[0]!;
   const tembDim = c0 * 4;
   let temb = timestepEmbedding(g, timestep, c0, floatType);
+  if (u.timeCondProjDim !== null) {
+    // LCM: TimestepEmbedding adds cond_proj(timestep_cond) (no bias) before linear_1.
+    const cond = g.input('timestep_cond', floatType, ['batch', u.timeCondProjDim]);
+    temb = g.op('Add', [temb, linear(g, 'time_embedding.cond_proj', cond, u.timeCondProjDim, c0, { bias: false })], {}, 'time_embedding/cond/Add');
+  }
   temb = linear(g, 'time_embedding.linear_1', temb, c0, tembDim);
   temb = silu(g, temb, 'time_embedding/act');
   temb = linear(g, 'time_embedding.linear_2', temb, tembDim, tembDim);
+  if (u.addedTimeEmbedDim !== null) temb = g.op('Add', [temb, addedEmbedding(g, o, tembDim, floatType)], {}, 'add_embedding/Add');
   // Every ResNet applies SiLU to the embedding before its projection; computing it once is the same math.
   const tembAct = silu(g, temb, 'time_embedding/resnet_act');
-  const c: Ctx = { g, groups: u.normGroups, heads: u.attentionHeads, context, contextDim, tembAct, tembDim };
+  const heads = (channels: number): number => (u.attentionHeadDim === null ? u.attentionHeads : channels / u.attentionHeadDim);
+  const c: Ctx = { g, groups: u.normGroups, heads, context, contextDim, tembAct, tembDim };
 
   let h = conv2d(g, 'conv_in', sample, 4, c0, 3);
   let channels = c0;
@@ -130,7 +155,7 @@ export function buildUnet(o: TinySdOptions): BuiltGraph {
     for (let j = 0; j < u.layersPerBlock; j++) {
       h = resnet(c, `down_blocks.${i}.resnets.${j}`, h, channels, out);
       channels = out;
-      if (u.attentionLevels[i]) h = transformer(c, `down_blocks.${i}.attentions.${j}`, h, channels);
+      if (u.attentionLevels[i]) h = transformer(c, `down_blocks.${i}.attentions.${j}`, h, channels, u.transformerLayers[i]!);
       skips.push({ value: h, channels });
     }
     if (i < levels - 1) {
@@ -141,7 +166,7 @@ export function buildUnet(o: TinySdOptions): BuiltGraph {
   }
 
   h = resnet(c, 'mid_block.resnets.0', h, channels, channels);
-  h = transformer(c, 'mid_block.attentions.0', h, channels);
+  h = transformer(c, 'mid_block.attentions.0', h, channels, u.transformerLayers.at(-1)!);
   h = resnet(c, 'mid_block.resnets.1', h, channels, channels);
 
   for (let i = 0; i < levels; i++) {
@@ -152,7 +177,7 @@ export function buildUnet(o: TinySdOptions): BuiltGraph {
       h = g.op('Concat', [h, skip.value], { axis: { i: 1 } }, `up_blocks.${i}.resnets.${j}/skip`);
       h = resnet(c, `up_blocks.${i}.resnets.${j}`, h, channels + skip.channels, out);
       channels = out;
-      if (u.attentionLevels[level]) h = transformer(c, `up_blocks.${i}.attentions.${j}`, h, channels);
+      if (u.attentionLevels[level]) h = transformer(c, `up_blocks.${i}.attentions.${j}`, h, channels, u.transformerLayers[level]!);
     }
     if (level > 0) {
       // To the size of the skip it meets next, not a blind x2: a stride-2 conv took n to ceil(n / 2).
@@ -191,5 +216,13 @@ export function unetConfig(o: TinySdOptions): Record<string, unknown> {
     out_channels: 4,
     sample_size: u.sampleSize,
     up_block_types: up,
+    ...(u.timeCondProjDim !== null && { time_cond_proj_dim: u.timeCondProjDim }),
+    ...(o.family === 'sdxl' && {
+      addition_embed_type: 'text_time',
+      addition_time_embed_dim: u.addedTimeEmbedDim,
+      projection_class_embeddings_input_dim: o.textEncoder2.projectionDim! + 6 * u.addedTimeEmbedDim!,
+      transformer_layers_per_block: u.transformerLayers,
+    }),
+    ...(u.attentionHeadDim !== null && { attention_head_dim: u.blockOutChannels.map((ch) => ch / u.attentionHeadDim!) }),
   };
 }

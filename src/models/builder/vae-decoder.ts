@@ -51,6 +51,8 @@ export function vaeDecoderConfig(o: TinySdOptions): Record<string, unknown> {
     latent_channels: 4,
     norm_num_groups: o.vaeDecoder.normGroups,
     out_channels: 3,
-    scaling_factor: 0.18215,
+    // SDXL's VAE was trained with its own latent scale.
+    scaling_factor: o.family === 'sdxl' ? 0.13025 : 0.18215,
+    ...(o.family === 'sdxl' && { force_upcast: true }),
   };
 }

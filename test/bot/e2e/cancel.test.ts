@@ -60,7 +60,8 @@ describe('cancel and shutdown end to end', () => {
 
   it('on shutdown, a job that finishes within the grace period is delivered', async () => {
     const w = scene.world;
-    const running = await scene.startBot({ shutdownGraceMs: 10_000 });
+    // A grace period no loaded machine can outlast: the job must finish inside it, however slowly.
+    const running = await scene.startBot({ shutdownGraceMs: 240_000 });
     const job = await imagine(w, w.alice, { prompt: 'almost done', steps: 10 });
     await w.fake.waitFor(() => contentOf(job).includes('Generating') || undefined);
     await running.stop();

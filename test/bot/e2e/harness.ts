@@ -6,7 +6,7 @@ import { afterEach, beforeEach } from 'vitest';
 import { PermissionFlagsBits, type APIApplicationCommandInteractionDataOption, type APIEmbed } from 'discord.js';
 import { ImagineBot, type ImagineBotOptions } from '../../../src/bot/bot.ts';
 import { createLogger } from '../../../src/bot/logger.ts';
-import { openStoreBackend, type StoreBackend } from '../../../src/bot/stores.ts';
+import { openStoreBackend, type StoreBackend } from '../../../src/bot/settings/stores.ts';
 import type { Engine } from '../../../src/engine/types.ts';
 import { FakeDiscord, type InteractionHandle } from '../../discord/fake-discord.ts';
 import type { FakeChannel, FakeGuild, FakeMessage } from '../../discord/fake-discord.ts';

@@ -1,16 +1,16 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { registerCommands } from '../../../src/bot/register-commands.ts';
-import { dimensionsFor } from '../../../src/bot/sizes.ts';
+import { dimensionsFor } from '../../../src/bot/jobs/sizes.ts';
 import { embedField, imagine, useWorld, waitForResult } from './harness.ts';
 
 describe('/imagine end to end', () => {
   const scene = useWorld();
 
-  it('registers the three commands to a guild', async () => {
+  it('registers the four commands to a guild', async () => {
     const w = scene.world;
     const names = await registerCommands({ token: w.fake.token, applicationId: w.fake.applicationId, apiUrl: w.fake.restUrl, guildId: w.guild.id });
-    expect(names.sort()).toEqual(['imagine', 'queue', 'settings']);
+    expect(names.sort()).toEqual(['imagine', 'imagine-history', 'queue', 'settings']);
     const imagineCommand = w.fake.commands(w.guild.id).find((command) => command.name === 'imagine');
     expect(imagineCommand?.options?.map((option) => option.name)).toEqual(['prompt', 'negative', 'seed', 'steps', 'guidance', 'size', 'scheduler', 'count']);
   });

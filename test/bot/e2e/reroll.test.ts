@@ -34,10 +34,17 @@ describe('reroll and delete end to end', () => {
     const w = scene.world;
     const running = await scene.startBot();
     const original = await firstResult(w);
+    // The bot's own 🔁 is on the message (its reaction event is on its way to the bot first).
+    await w.fake.waitFor(() => w.fake.message(w.channel.id, original.id)?.reactions?.some((r) => r.emoji.name === '🔁' && r.me) || undefined);
     await w.fake.addReaction({ userId: w.bob, channelId: w.channel.id, messageId: original.id, emoji: '👍' });
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    // Only the first job: neither the bot's 🔁 nor 👍 started anything.
-    expect(running.engine.requests).toHaveLength(1);
+    // A marker after both: gateway events reach the bot in order, so once bob's own 🔁 reroll has
+    // finished, the events before it were handled long since. Waiting on that, not on a timer.
+    await w.fake.addReaction({ userId: w.bob, channelId: w.channel.id, messageId: original.id, emoji: '🔁' });
+    await w.fake.waitFor(() => rerollsOf(w, original.id)[0], { timeoutMs: 20_000 });
+    // The first job and bob's 🔁 only: neither the bot's 🔁 nor 👍 started anything.
+    expect(running.engine.requests).toHaveLength(2);
+    // One message replying to the original, whatever state it is in.
+    expect(w.fake.messages(w.channel.id).filter((m) => m.message_reference?.message_id === original.id)).toHaveLength(1);
   });
 
   it('rerolls results made before a restart (parameters persisted, partial reaction)', async () => {

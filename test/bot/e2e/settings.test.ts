@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dimensionsFor } from '../../../src/bot/sizes.ts';
+import { dimensionsFor } from '../../../src/bot/jobs/sizes.ts';
 import { embedField, imagine, privateReplies, settings, useWorld, waitForResult } from './harness.ts';
 
 describe('/settings end to end', () => {

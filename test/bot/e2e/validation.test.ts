@@ -18,7 +18,7 @@ describe('bad input end to end', () => {
     expect(reply.type).toBe(4);
     expect(reply.ephemeral).toBe(true);
     expect(reply.data?.content).toBe(message);
-    expect(running.bot.context.jobs.queue.snapshot()).toEqual({ running: [], queued: [] });
+    expect(await running.bot.context.jobs.view()).toEqual({ running: [], queued: [] });
     expect(running.engine.requests).toHaveLength(0);
   });
 

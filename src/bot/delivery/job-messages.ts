@@ -1,0 +1,74 @@
+import { ButtonStyle, ComponentType, type APIActionRowComponent, type APIComponentInMessageActionRow } from 'discord.js';
+import type { GenerationProgress } from '../../engine/types.ts';
+import { CustomIds, REROLL_EMOJI } from '../interactions/custom-ids.ts';
+import type { OutgoingFile, OutgoingMessage } from './discord-messenger.ts';
+import type { CancelReason, Job } from '../jobs/job.ts';
+import { formatDuration, truncate } from './result-embed.ts';
+
+type ActionRow = APIActionRowComponent<APIComponentInMessageActionRow>;
+
+const PROMPT_EXCERPT = 120;
+
+export function promptExcerpt(prompt: string, max = PROMPT_EXCERPT): string {
+  return truncate(prompt.replace(/\s+/g, ' '), max);
+}
+
+function cancelRow(jobId: string): ActionRow {
+  return {
+    type: ComponentType.ActionRow,
+    components: [{ type: ComponentType.Button, style: ButtonStyle.Secondary, custom_id: CustomIds.cancel(jobId), label: 'Cancel', emoji: { name: '❌' } }],
+  };
+}
+
+export function resultRow(): ActionRow {
+  return {
+    type: ComponentType.ActionRow,
+    components: [
+      { type: ComponentType.Button, style: ButtonStyle.Primary, custom_id: CustomIds.reroll, label: 'Reroll', emoji: { name: REROLL_EMOJI } },
+      { type: ComponentType.Button, style: ButtonStyle.Secondary, custom_id: CustomIds.delete, label: 'Delete', emoji: { name: '❌' } },
+    ],
+  };
+}
+
+export const RESUMED_NOTE = '↻ Resumed after a restart.';
+
+const quote = (job: Job) => `> ${promptExcerpt(job.request.prompt)}${job.resumed ? `\n${RESUMED_NOTE}` : ''}`;
+
+export function queuedMessage(job: Job, position: number): OutgoingMessage {
+  const place = position === 1 ? 'next in line' : `position ${position} in the queue`;
+  return { content: `⏳ Queued — ${place}.\n${quote(job)}`, components: [cancelRow(job.id)] };
+}
+
+export function startingMessage(job: Job): OutgoingMessage {
+  return { content: `🎨 Starting…\n${quote(job)}`, components: [cancelRow(job.id)] };
+}
+
+/** Time left, extrapolated from the average step so far. */
+export function estimateRemainingMs(progress: Pick<GenerationProgress, 'step' | 'totalSteps' | 'elapsedMs'>): number {
+  if (progress.step <= 0) return 0;
+  return (progress.elapsedMs / progress.step) * Math.max(0, progress.totalSteps - progress.step);
+}
+
+export function progressMessage(job: Job, progress: GenerationProgress, preview: OutgoingFile | undefined): OutgoingMessage {
+  const eta = formatDuration(estimateRemainingMs(progress));
+  return {
+    content: `🎨 Generating — step ${progress.step}/${progress.totalSteps} · about ${eta} left\n${quote(job)}`,
+    components: [cancelRow(job.id)],
+    ...(preview ? { files: [preview] } : {}),
+  };
+}
+
+export function cancelledMessage(job: Job, reason: CancelReason | undefined): OutgoingMessage {
+  const why =
+    reason?.kind === 'shutdown'
+      ? 'the bot is shutting down. Please try again in a moment.'
+      : reason?.kind === 'user'
+        ? `by <@${reason.userId}>.`
+        : 'before it finished.';
+  return { content: `❌ Cancelled — ${why}\n${quote(job)}` };
+}
+
+export function failedMessage(job: Job, userSafeReason: string | undefined): OutgoingMessage {
+  const detail = userSafeReason ?? 'Something went wrong.';
+  return { content: `⚠️ ${detail} (job id \`${job.id}\`)\n${quote(job)}` };
+}

@@ -1,0 +1,104 @@
+import { isSchedulerName } from '../../engine/request.ts';
+import { SCHEDULER_NAMES } from '../../engine/schedulers/scheduler.ts';
+import { DEFAULTS, LIMITS, type SchedulerName } from '../../engine/types.ts';
+import { findBannedWord } from '../settings/banned-words.ts';
+import type { ChannelSettings } from '../settings/channel-settings.ts';
+import { dimensionsFor, isSizeName, type Dimensions } from './sizes.ts';
+
+/** /imagine options as the user typed them; anything may be out of range. */
+export interface ImagineOptions {
+  prompt: string;
+  negative?: string | undefined;
+  seed?: number | undefined;
+  steps?: number | undefined;
+  guidance?: number | undefined;
+  size?: string | undefined;
+  scheduler?: string | undefined;
+  count?: number | undefined;
+}
+
+/** A request ready for the engine: every field settled except the seed, which may be left to the engine. */
+export interface BotRequest {
+  prompt: string;
+  /** Absent when the member gave none and the channel sets none: SDXL then uses zero embeddings, as diffusers does. */
+  negativePrompt?: string;
+  seed?: number;
+  steps: number;
+  guidance: number;
+  scheduler?: SchedulerName;
+  width: number;
+  height: number;
+  count: number;
+}
+
+export type RequestCheck = { ok: true; request: BotRequest } | { ok: false; message: string };
+
+export const MAX_PROMPT_LENGTH = 1000;
+
+const refuse = (message: string): RequestCheck => ({ ok: false, message });
+
+function isWholeNumberIn(value: number, min: number, max: number): boolean {
+  return Number.isInteger(value) && value >= min && value <= max;
+}
+
+/** The channel's maximum, never above the engine's own. */
+export function effectiveMax(channelMax: number | undefined, engineMax: number): number {
+  return channelMax === undefined ? engineMax : Math.min(channelMax, engineMax);
+}
+
+/**
+ * Checks a user's options against the engine's limits and the channel's settings, then fills the gaps
+ * with the channel's defaults. Explicit options win over channel defaults but never over channel maxima.
+ * Every refusal names what is allowed.
+ */
+export function resolveImagineRequest(options: ImagineOptions, settings: ChannelSettings, native: Dimensions): RequestCheck {
+  if (!settings.enabled) return refuse('/imagine is turned off in this channel.');
+
+  const prompt = options.prompt.trim();
+  if (prompt === '') return refuse('The prompt is empty: describe the image you want.');
+  if (prompt.length > MAX_PROMPT_LENGTH) return refuse(`The prompt is too long: at most ${MAX_PROMPT_LENGTH} characters.`);
+  const negativePrompt = (options.negative ?? settings.negative ?? '').trim();
+  if (negativePrompt.length > MAX_PROMPT_LENGTH) {
+    return refuse(`The negative prompt is too long: at most ${MAX_PROMPT_LENGTH} characters.`);
+  }
+  const banned = findBannedWord(prompt, settings.bannedWords);
+  if (banned !== undefined) return refuse(`Your prompt contains “${banned}”, which is not allowed in this channel.`);
+
+  if (options.seed !== undefined && !isWholeNumberIn(options.seed, LIMITS.seed.min, LIMITS.seed.max)) {
+    return refuse(`seed must be a whole number from ${LIMITS.seed.min} to ${LIMITS.seed.max}.`);
+  }
+
+  const maxSteps = effectiveMax(settings.maxSteps, LIMITS.steps.max);
+  if (options.steps !== undefined && !isWholeNumberIn(options.steps, LIMITS.steps.min, maxSteps)) {
+    const where = maxSteps < LIMITS.steps.max ? ' in this channel' : '';
+    return refuse(`steps must be a whole number from ${LIMITS.steps.min} to ${maxSteps}${where}.`);
+  }
+  const steps = options.steps ?? Math.min(settings.steps ?? DEFAULTS.steps, maxSteps);
+
+  const { min: minGuidance, max: maxGuidance } = LIMITS.guidance;
+  if (options.guidance !== undefined && !(Number.isFinite(options.guidance) && options.guidance >= minGuidance && options.guidance <= maxGuidance)) {
+    return refuse(`guidance must be a number from ${minGuidance} to ${maxGuidance}.`);
+  }
+  const guidance = options.guidance ?? settings.guidance ?? DEFAULTS.guidance;
+
+  const maxCount = effectiveMax(settings.maxCount, LIMITS.count.max);
+  if (options.count !== undefined && !isWholeNumberIn(options.count, LIMITS.count.min, maxCount)) {
+    const where = maxCount < LIMITS.count.max ? ' in this channel' : '';
+    return refuse(`count must be a whole number from ${LIMITS.count.min} to ${maxCount}${where}.`);
+  }
+  const count = options.count ?? Math.min(DEFAULTS.count, maxCount);
+
+  const sizeName = options.size ?? settings.size ?? 'square';
+  if (!isSizeName(sizeName)) return refuse('size must be square, portrait or landscape.');
+  const { width, height } = dimensionsFor(sizeName, native);
+
+  const schedulerName = options.scheduler ?? settings.scheduler;
+  if (schedulerName !== undefined && !isSchedulerName(schedulerName)) {
+    return refuse(`scheduler must be one of ${SCHEDULER_NAMES.join(', ')}.`);
+  }
+
+  const request: BotRequest = { prompt, ...(negativePrompt && { negativePrompt }), steps, guidance, width, height, count };
+  if (options.seed !== undefined) request.seed = options.seed;
+  if (schedulerName !== undefined) request.scheduler = schedulerName;
+  return { ok: true, request };
+}

@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import { SCHEDULER_NAMES } from '../../engine/schedulers/scheduler.ts';
+import type { SchedulerName } from '../../engine/types.ts';
+import { SIZE_NAMES, type SizeName } from '../jobs/sizes.ts';
+import { StoreError, type KeyValueStore } from './key-value-store.ts';
+
+/** What moderators can set per channel with /settings. Absent fields fall back to the bot's defaults. */
+export interface ChannelSettings {
+  enabled: boolean;
+  steps?: number;
+  guidance?: number;
+  size?: SizeName;
+  scheduler?: SchedulerName;
+  negative?: string;
+  maxSteps?: number;
+  maxCount?: number;
+  /** Whole words (or phrases) refused in prompts, matched case-insensitively. */
+  bannedWords: string[];
+}
+
+export const DEFAULT_CHANNEL_SETTINGS: Readonly<ChannelSettings> = Object.freeze({ enabled: true, bannedWords: [] });
+
+export const RESETTABLE_SETTINGS = [
+  'enabled',
+  'steps',
+  'guidance',
+  'size',
+  'scheduler',
+  'negative',
+  'maxSteps',
+  'maxCount',
+  'bannedWords',
+] as const satisfies readonly (keyof ChannelSettings)[];
+export type SettingName = (typeof RESETTABLE_SETTINGS)[number];
+
+/** Stored data is re-validated on read: an entry written by an older version must not crash a command. */
+const storedSettings = z.object({
+  enabled: z.boolean().catch(true),
+  steps: z.number().int().optional().catch(undefined),
+  guidance: z.number().optional().catch(undefined),
+  size: z.enum(SIZE_NAMES).optional().catch(undefined),
+  scheduler: z.enum(SCHEDULER_NAMES).optional().catch(undefined),
+  negative: z.string().optional().catch(undefined),
+  maxSteps: z.number().int().optional().catch(undefined),
+  maxCount: z.number().int().optional().catch(undefined),
+  bannedWords: z.array(z.string()).catch([]),
+});
+
+function withoutUndefined(settings: ChannelSettings): ChannelSettings {
+  return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined)) as unknown as ChannelSettings;
+}
+
+/**
+ * Fails closed: when the store cannot be read, `get` rejects with a {@link StoreError}; it never
+ * answers with the defaults, which would switch a channel a moderator turned off back on.
+ */
+export class ChannelSettingsStore {
+  constructor(private readonly keyv: KeyValueStore<ChannelSettings>) {}
+
+  async get(channelId: string): Promise<ChannelSettings> {
+    let stored: ChannelSettings | undefined;
+    try {
+      stored = await this.keyv.get(channelId);
+    } catch (error) {
+      throw new StoreError(`could not read the settings of channel ${channelId}`, { cause: error });
+    }
+    if (stored === undefined) return { ...DEFAULT_CHANNEL_SETTINGS, bannedWords: [] };
+    return withoutUndefined(storedSettings.parse(stored));
+  }
+
+  async update(channelId: string, changes: Partial<ChannelSettings>): Promise<ChannelSettings> {
+    const next = withoutUndefined({ ...(await this.get(channelId)), ...changes });
+    await this.keyv.set(channelId, next);
+    return next;
+  }
+
+  /** Resets one setting, or all of them when `setting` is omitted. */
+  async reset(channelId: string, setting?: SettingName): Promise<ChannelSettings> {
+    if (setting === undefined) {
+      await this.keyv.delete(channelId);
+      return this.get(channelId);
+    }
+    const current = await this.get(channelId);
+    const next: ChannelSettings = { ...current };
+    if (setting === 'enabled') next.enabled = true;
+    else if (setting === 'bannedWords') next.bannedWords = [];
+    else delete next[setting];
+    await this.keyv.set(channelId, next);
+    return next;
+  }
+}
