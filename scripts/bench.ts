@@ -5,6 +5,7 @@
  *   - preview cost as a fraction of a step
  *   - whole-image time at 512×512 on the default tiny model
  *   - the caller's event-loop stalls while generating (worker vs in-thread)
+ *   - per-step overhead over bare session.run on an SDXL-shaped model (scripts/bench/sdxl-overhead.ts)
  *   - img2img encode cost and the safety checker's cost, each as a fraction of its job
  *   - model switch (unload + load) time behind one engine (scripts/bench/model-switch.ts)
  *   - the full-size SD 1.5 UNet at 512² before and after the memory settings and saved optimised
@@ -27,6 +28,7 @@ import { integerOption } from '../src/cli/cli-errors.ts';
 import { benchImageParts } from './bench-image-parts.ts';
 import { ensureFullUnet, measureFullUnet, printFullUnet } from './bench/full-unet.ts';
 import { measureModelSwitch, printModelSwitch } from './bench/model-switch.ts';
+import { measureSdxlOverhead, printSdxlOverhead } from './bench/sdxl-overhead.ts';
 import { benchDistributed } from './bench-distributed.ts';
 
 const options = new Command('bench')
@@ -141,6 +143,8 @@ row(
   `whole image 512×512, ${whole.request.steps} steps ${whole.request.scheduler}, previews on`,
   `${(whole.timings.totalMs / 1000).toFixed(2)} s (encode ${whole.timings.encodeMs.toFixed(0)} ms, denoise ${(whole.timings.denoiseMs / 1000).toFixed(2)} s, decode ${whole.timings.decodeMs.toFixed(0)} ms)`,
 );
+
+printSdxlOverhead(await measureSdxlOverhead(options.provider), row);
 
 const parts = await benchImageParts(options.provider, 512, options.steps);
 console.log(`\nimg2img and safety checker: tiny model with the stand-in checker, ${parts.size}×${parts.size}, ${parts.steps} steps, best of 3`);
