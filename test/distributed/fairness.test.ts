@@ -56,5 +56,5 @@ describe('distributed mode: fairness across the cluster', () => {
     expect(new Set(started.slice(0, 2))).toEqual(new Set([ids[0], ids[1]]));
     expect(new Set(started.slice(2))).toEqual(new Set([ids[2], ids[3]]));
     expect(new Set(cluster.logged('job taken').map((line) => line.jobId)).size).toBe(6);
-  }, 300_000);
+  }, 480_000);
 });
