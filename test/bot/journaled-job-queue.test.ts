@@ -74,6 +74,8 @@ describe('JournaledJobQueue', () => {
 
     const states = () => journal.unfinished().map((entry) => `${entry.job.id}:${entry.state}`);
     expect(states()).toEqual(['a1:running', 'a2:queued', 'b1:queued']);
+    // Starts are counted, so that a job that keeps taking the process down can be abandoned.
+    expect(journal.unfinished().map((entry) => entry.starts)).toEqual([1, 0, 0]);
     // A new process reads the same records, the reply target's record included.
     expect(new SqliteJobJournal(db).unfinished()[1]?.job.reply).toEqual({ kind: 'channel', channelId: 'c', replyTo: 'r', messageId: 'status-a2' });
 
@@ -118,7 +120,7 @@ describe('JournaledJobQueue', () => {
 
     // "Restart": a fresh queue on the same journal takes both back although A is at the limit.
     const second = new JournaledJobQueue(journal, { concurrency: 1, maxQueuedPerUser: 1 });
-    const ids = second.unfinished().map((record) => record.id);
+    const ids = second.unfinished().map((entry) => entry.job.id);
     expect(ids).toEqual(['a1', 'a2']);
     const resumed = ids.map(() => controlledTask());
     ids.forEach((id, index) => expect(second.resubmit(job(id, 'A'), resumed[index]!.task).accepted).toBe(true));

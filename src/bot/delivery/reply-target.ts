@@ -113,7 +113,7 @@ export class InteractionReply implements ReplyTarget {
         await messenger
           .followUp(
             this.options.interactionToken,
-            { content: 'I could not post your image: I am missing permissions in this channel (Send Messages, Attach Files, Embed Links).' },
+            { content: 'I could not post your image here: I am missing permissions in this channel (Send Messages, Attach Files, Embed Links). I will try to send it to you by DM.' },
             { ephemeral: true },
           )
           .catch((followUpError: unknown) => logger.warn({ err: describeDiscordError(followUpError) }, 'permission notice failed too'));

@@ -20,11 +20,14 @@ export type JournalState = 'queued' | 'running';
 export interface JournalEntry {
   job: JournaledJob;
   state: JournalState;
+  /** How many times it was started: a job that keeps taking the process down must not loop forever. */
+  starts: number;
 }
 
 /** The embedded queue's durable record of accepted, unfinished jobs. Writes are durable when they return. */
 export interface JobJournal {
   add(job: JournaledJob): void;
+  /** Marks the job running and counts the start. */
   markRunning(jobId: string): void;
   /** The job is over (delivered, failed or cancelled, and its owner told). */
   remove(jobId: string): void;
@@ -43,12 +46,13 @@ export class SqliteJobJournal implements JobJournal {
       seq INTEGER PRIMARY KEY AUTOINCREMENT,
       id TEXT NOT NULL UNIQUE,
       state TEXT NOT NULL,
+      starts INTEGER NOT NULL DEFAULT 0,
       record TEXT NOT NULL
     )`);
     this.#insert = db.prepare("INSERT INTO jobs (id, state, record) VALUES (?, 'queued', ?)");
-    this.#setState = db.prepare('UPDATE jobs SET state = ? WHERE id = ?');
+    this.#setState = db.prepare("UPDATE jobs SET state = 'running', starts = starts + 1 WHERE id = ?");
     this.#delete = db.prepare('DELETE FROM jobs WHERE id = ?');
-    this.#selectAll = db.prepare("SELECT state, record FROM jobs ORDER BY state = 'running' DESC, seq");
+    this.#selectAll = db.prepare("SELECT state, starts, record FROM jobs ORDER BY state = 'running' DESC, seq");
   }
 
   add(job: JournaledJob): void {
@@ -56,7 +60,7 @@ export class SqliteJobJournal implements JobJournal {
   }
 
   markRunning(jobId: string): void {
-    this.#setState.run('running', jobId);
+    this.#setState.run(jobId);
   }
 
   remove(jobId: string): void {
@@ -64,8 +68,9 @@ export class SqliteJobJournal implements JobJournal {
   }
 
   unfinished(): JournalEntry[] {
-    return (this.#selectAll.all() as Array<{ state: JournalState; record: string }>).map((row) => ({
+    return (this.#selectAll.all() as Array<{ state: JournalState; starts: number; record: string }>).map((row) => ({
       state: row.state,
+      starts: row.starts,
       job: JSON.parse(row.record) as JournaledJob,
     }));
   }

@@ -1,6 +1,6 @@
 import PQueue from 'p-queue';
 import { FairQueue, type FairQueueOptions } from './fair-queue.ts';
-import type { JournaledJob } from './job-journal.ts';
+import type { JournalEntry } from './job-journal.ts';
 
 /** What the queue needs to know about a job. */
 export interface QueueEntry {
@@ -70,7 +70,9 @@ export interface JobQueue<Entry extends QueueEntry> {
    */
   resubmit?(entry: Entry, task: QueueTask): SubmitOutcome;
   /** Jobs accepted before the last stop or crash and not finished, in the order to resume them (durable queues only). */
-  unfinished?(): JournaledJob[];
+  unfinished?(): JournalEntry[];
+  /** Drops a kept job without running it (durable queues only). */
+  discard?(jobId: string): void;
 }
 
 interface Tracked<Entry> {

@@ -29,6 +29,9 @@ export interface JobServiceOptions {
   previewSize?: number;
 }
 
+/** Starts after which a job that never finished is abandoned rather than resumed again. */
+export const MAX_STARTS = 3;
+
 type StatusUpdate = { kind: 'queued'; position: number } | { kind: 'starting' } | { kind: 'progress'; progress: GenerationProgress };
 
 /** Runs accepted jobs through the queue and the engine, and keeps each job's message up to date. */
@@ -84,10 +87,10 @@ export class JobService implements JobDesk {
    */
   resumeUnfinished(): number {
     const { queue, messenger, logger } = this.options;
-    const records = queue.unfinished?.() ?? [];
+    const entries = queue.unfinished?.() ?? [];
     const resubmit = queue.resubmit?.bind(queue);
     if (!resubmit) return 0;
-    for (const record of records) {
+    for (const { job: record, starts } of entries) {
       const log = logger.child({ jobId: record.id });
       const job: Job = {
         id: record.id,
@@ -101,10 +104,19 @@ export class JobService implements JobDesk {
         resumed: true,
         log,
       };
-      log.info({ userId: job.userId, channelId: job.channelId, request: job.request }, 'job resumed after a restart');
+      if (starts >= MAX_STARTS) {
+        // Started this often and never finished: it is taking the bot down. Run it again and it would again.
+        log.error({ starts, request: job.request }, 'job abandoned: it was running each time the bot stopped');
+        queue.discard?.(job.id);
+        void job.reply
+          .deliver(failedMessage(job, `This job was running each of the last ${starts} times the bot stopped, so it will not be run again.`))
+          .catch((error: unknown) => log.warn({ err: describeDiscordError(error) }, 'could not tell the owner their job was abandoned'));
+        continue;
+      }
+      log.info({ userId: job.userId, channelId: job.channelId, request: job.request, starts }, 'job resumed after a restart');
       this.#enqueue(job, (task) => resubmit(job, task));
     }
-    return records.length;
+    return entries.length;
   }
 
   #enqueue(job: Job, submit: (task: QueueTask) => SubmitOutcome): SubmitOutcome {

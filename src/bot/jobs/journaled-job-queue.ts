@@ -1,5 +1,5 @@
 import type { Job } from './job.ts';
-import type { JobJournal, JournaledJob } from './job-journal.ts';
+import type { JobJournal, JournalEntry, JournaledJob } from './job-journal.ts';
 import { InProcessJobQueue, type InProcessJobQueueOptions, type JobQueue, type QueueTask, type ReserveOutcome, type SubmitOutcome } from './job-queue.ts';
 
 /** What the journal keeps of a job; the seed must be fixed before the job is journaled. */
@@ -64,8 +64,12 @@ export class JournaledJobQueue implements JobQueue<Job> {
   }
 
   /** Jobs accepted before the last stop or crash and not finished, in the order to resume them. */
-  unfinished(): JournaledJob[] {
-    return this.journal.unfinished().map((entry) => entry.job);
+  unfinished(): JournalEntry[] {
+    return this.journal.unfinished();
+  }
+
+  discard(jobId: string): void {
+    this.#forget(jobId);
   }
 
   cancel(jobId: string, reason: unknown): 'queued' | 'running' | 'unknown' {

@@ -2,7 +2,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FakeMessage } from '../../discord/fake-discord.ts';
-import { embedField, imagine, isResult, startWorld, stopAll, waitForResult, type World } from './harness.ts';
+import { openStoreBackend } from '../../../src/bot/settings/stores.ts';
+import { embedField, imagine, isResult, startWorld, stopAll, useWorld, waitForResult, type World } from './harness.ts';
 import { BotProcess } from './cli-process.ts';
 
 interface JournalRow {
@@ -121,4 +122,36 @@ describe('embedded mode survives kill -9 (journaled queue)', () => {
     await w.fake.waitFor(() => readJournal(w).length === 0 || undefined, { timeoutMs: 10_000, message: 'journal never emptied' });
     expect(isResult(toCancel.original())).toBe(false);
   }, 300_000);
+});
+
+describe('a job that keeps taking the bot down', () => {
+  const scene = useWorld();
+
+  it('is abandoned after three starts, with a message to its owner, instead of looping forever', async () => {
+    const w = scene.world;
+    // Create the database, then journal a job as three crashed runs would have left it.
+    await openStoreBackend(w.storeDir).close();
+    const asked = w.fake.postMessage({ userId: w.alice, channelId: w.channel.id, content: 'reroll please' });
+    const record = {
+      id: 'c0ffee01',
+      userId: w.alice,
+      guildId: w.guild.id,
+      channelId: w.channel.id,
+      request: { prompt: 'a crashing job', negativePrompt: '', seed: 5, steps: 2, guidance: 7, width: 64, height: 64, count: 1 },
+      reply: { kind: 'channel', channelId: w.channel.id, replyTo: asked.id },
+      createdAt: Date.now(),
+    };
+    const db = new Database(path.join(w.storeDir, 'imagine.db'));
+    db.prepare("INSERT INTO jobs (id, state, starts, record) VALUES (?, 'running', 3, ?)").run(record.id, JSON.stringify(record));
+    db.close();
+
+    const running = await scene.startBot();
+    const told = await w.fake.waitFor(() => w.fake.messages(w.channel.id).find((m) => m.content.includes('will not be run again')), {
+      timeoutMs: 10_000,
+    });
+    expect(told.content).toContain('This job was running each of the last 3 times the bot stopped');
+    expect(told.message_reference?.message_id).toBe(asked.id);
+    expect(running.engine.requests).toEqual([]);
+    expect(readJournal(w)).toEqual([]);
+  });
 });
