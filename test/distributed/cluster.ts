@@ -113,7 +113,8 @@ export class Cluster {
   async startWorker(id: string): Promise<Proc> {
     const proc = this.#spawn(id, 'src/cli/worker.ts', {
       IMAGINE_WORKER_ID: id,
-      IMAGINE_WORKER_LOCK_MS: String(this.options.lockMs ?? 3000),
+      // Long enough by default that a loaded machine's late lock renewals do not look like a dead worker.
+      IMAGINE_WORKER_LOCK_MS: String(this.options.lockMs ?? 15_000),
       IMAGINE_WORKER_HEARTBEAT_MS: '500',
     });
     await this.waitForLog(proc, 'worker ready', 120_000);

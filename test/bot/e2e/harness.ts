@@ -196,7 +196,10 @@ export function isResult(message: FakeMessage | undefined): boolean {
   return embedField(message, 'Seed') !== undefined;
 }
 
-/** Waits until the interaction's reply shows a result, and returns that message. */
+/**
+ * Waits until the interaction's reply shows a result, and returns that message. The default bound
+ * only catches a hang: on a machine at load 13 a real-engine job that takes 2 s idle takes 30.
+ */
 export function waitForResult(world: World, interaction: InteractionHandle, timeoutMs = 90_000): Promise<FakeMessage> {
   return world.fake.waitFor(
     () => {
