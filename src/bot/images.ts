@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import { readTextChunks, withTextChunks } from '../engine/output/png.ts';
 import type { RgbImage } from '../engine/types.ts';
 import type { OutgoingFile } from './discord-messenger.ts';
 
@@ -15,6 +16,19 @@ export async function previewFile(preview: RgbImage, size = 256): Promise<Outgoi
     .webp({ quality: 70 })
     .toBuffer();
   return { name: 'preview.webp', data };
+}
+
+/**
+ * A result smaller than `minSide` (emoji-sd draws 64×64) would be a speck in Discord: enlarge it by
+ * a whole factor with nearest-neighbour, so every model pixel stays a crisp square, and keep its
+ * parameters text chunk. Larger images pass through untouched.
+ */
+export async function enlargeSmallPng(png: Buffer, minSide = 256): Promise<Buffer> {
+  const { width, height } = await sharp(png).metadata();
+  if (width === undefined || height === undefined || Math.max(width, height) >= minSide) return png;
+  const factor = Math.ceil(minSide / Math.max(width, height));
+  const enlarged = await sharp(png).resize(width * factor, height * factor, { kernel: 'nearest' }).png().toBuffer();
+  return withTextChunks(enlarged, readTextChunks(png));
 }
 
 const WEBP_QUALITIES = [90, 80, 65, 50] as const;

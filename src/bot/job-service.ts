@@ -4,7 +4,7 @@ import { CoalescingUpdater } from './coalescing-updater.ts';
 import { REROLL_EMOJI } from './custom-ids.ts';
 import { describeDiscordError, retryAfterMs } from './discord-errors.ts';
 import type { DiscordMessenger, OutgoingMessage } from './discord-messenger.ts';
-import { previewFile, resultFiles } from './images.ts';
+import { enlargeSmallPng, previewFile, resultFiles } from './images.ts';
 import { isCancelReason, type CancelReason, type Job } from './job.ts';
 import { cancelledMessage, failedMessage, progressMessage, queuedMessage, resultRow, startingMessage } from './job-messages.ts';
 import type { JobQueue, Reservation, ReserveOutcome, SubmitOutcome } from './job-queue.ts';
@@ -169,7 +169,7 @@ export class JobService {
     const { engine, messenger, results, uploadLimitBytes } = this.options;
     try {
       const files = await resultFiles(
-        result.images.map((image) => image.png),
+        await Promise.all(result.images.map((image) => enlargeSmallPng(image.png))),
         `imagine-${result.request.seed}`,
         uploadLimitBytes,
       );
