@@ -12,7 +12,7 @@ from onnx import helper, numpy_helper
 from common import CHECKPOINTS, ROOT
 from models import MAX_TOKENS, TEXT_WIDTH, TextEncoder, UNet, Vae
 
-OUT = os.path.join(ROOT, 'models', 'emoji-sd')
+OUT = os.environ.get('EMOJI_SD_OUT', os.path.join(ROOT, 'models', 'emoji-sd'))
 TOKENIZER = os.path.join(ROOT, 'test', 'fixtures', 'parity-eps', 'tokenizer')
 OPSET = 14
 
@@ -79,8 +79,10 @@ def main():
     vae.load_state_dict(torch.load(os.path.join(CHECKPOINTS, 'vae.pt')))
     state = torch.load(os.path.join(CHECKPOINTS, 'unet.pt'))
     text_encoder, unet = TextEncoder(meta['used_tokens']), UNet(meta['channels'], heads=1)
-    text_encoder.load_state_dict(state['text_encoder'])
-    unet.load_state_dict(state['unet'])
+    # EMA weights by default; EMOJI_SD_WEIGHTS=raw exports the last optimizer step's instead.
+    prefix = 'raw_' if os.environ.get('EMOJI_SD_WEIGHTS') == 'raw' else ''
+    text_encoder.load_state_dict(state[f'{prefix}text_encoder'])
+    unet.load_state_dict(state[f'{prefix}unet'])
     for module in (vae, text_encoder, unet):
         module.eval()
 

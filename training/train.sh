@@ -14,8 +14,8 @@ cd "$(dirname "$0")/.."
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 budget() { if [ -n "${2:-}" ]; then echo "--minutes $2"; else echo "--steps $1"; fi; }
 "$PY" training/train_vae.py --steps "${VAE_STEPS:-1100}"
-"$PY" training/train_judge.py $(budget "${JUDGE_STEPS:-0}" "${JUDGE_MINUTES:-}")
-"$PY" training/train_unet.py $(budget "${UNET_STEPS:-0}" "${UNET_MINUTES:-}")
+"$PY" training/train_judge.py $(budget "${JUDGE_STEPS:-609}" "${JUDGE_MINUTES:-}")
+"$PY" training/train_unet.py $(budget "${UNET_STEPS:-875}" "${UNET_MINUTES:-}")
 "$PY" training/eval_prompts.py
 "$PY" training/export.py
 "$PY" training/parity_dump.py

@@ -112,7 +112,7 @@ def main():
     torch.onnx.export(judge, torch.rand(1, 3, 64, 64), os.path.join(OUT, 'model.onnx'), input_names=['image'],
                       output_names=['logits'], dynamic_axes={'image': {0: 'batch'}, 'logits': {0: 'batch'}}, opset_version=14)
     json.dump({'labels': labels, 'input': 'image [N,3,64,64] RGB in 0..1 (white background)',
-               'heldout_emoji': sorted(held), **figures},
+               'heldout_emoji_ids': sorted(held), **figures},
               open(os.path.join(OUT, 'judge.json'), 'w'), indent=1)
     print(json.dumps(figures))
 
