@@ -23,7 +23,7 @@ import { latentPreview } from '../src/engine/pipeline/preview.ts';
 import { sessionOptions } from '../src/engine/providers.ts';
 import { readModelFolder } from '../src/engine/model/model-folder.ts';
 import type { ResolvedProvider } from '../src/engine/types.ts';
-import { ensureDefaultModel } from '../src/models/default-model.ts';
+import { ensureTinyModel } from '../src/models/default-model.ts';
 import { integerOption } from '../src/cli/cli-errors.ts';
 import { benchImageParts } from './bench-image-parts.ts';
 import { ensureFullUnet, measureFullUnet, printFullUnet } from './bench/full-unet.ts';
@@ -41,7 +41,7 @@ const options = new Command('bench')
   .parse()
   .opts<{ model?: string; provider: ResolvedProvider; steps: number; size: number; fullUnet: string | boolean }>();
 
-const modelDir = options.model ?? (await ensureDefaultModel());
+const modelDir = options.model ?? (await ensureTinyModel());
 const size = options.size;
 const latent = size / 8;
 

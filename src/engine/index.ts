@@ -21,6 +21,7 @@ export { formatParameters, parseParameters, type ParsedParameters } from './outp
 export { encodePng, readTextChunks } from './output/png.ts';
 export { isSchedulerName, randomSeed, resolveRequest } from './request.ts';
 export { SCHEDULER_NAMES } from './schedulers/scheduler.ts';
+export { loadClipTokenizer, type PromptTokenizer } from './tokenizer/clip-tokenizer.ts';
 export {
   DEFAULTS,
   EngineError,

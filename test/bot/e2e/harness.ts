@@ -30,8 +30,8 @@ async function realEngine(): Promise<Engine> {
   // Imported lazily so that fake-engine runs never load onnxruntime. Each test process builds its
   // own tiny model (a fraction of a second) so parallel files never race on one folder.
   const { createEngine } = await import('../../../src/engine/index.ts');
-  const { ensureDefaultModel } = await import('../../../src/models/default-model.ts');
-  tinyModel ??= mkdtemp(path.join(tmpdir(), 'imagine-e2e-model-')).then((modelsDir) => ensureDefaultModel({ modelsDir }));
+  const { ensureTinyModel } = await import('../../../src/models/default-model.ts');
+  tinyModel ??= mkdtemp(path.join(tmpdir(), 'imagine-e2e-model-')).then((modelsDir) => ensureTinyModel({ modelsDir }));
   return createEngine({ modelDir: await tinyModel, provider: 'cpu' });
 }
 
