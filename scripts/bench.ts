@@ -12,7 +12,7 @@
  *     graph: load time, s/step, peak and held RSS (scripts/bench/full-unet.ts; builds it once under
  *     the temp folder, 3.45 GB; --full-unet DIR to use another copy, --no-full-unet to skip)
  *   - the distributed mode: BullMQ's added enqueue-to-start latency, 2 workers vs 1, worker death
- *     to restart (scripts/bench-distributed.ts; needs redis-server)
+ *     to restart (scripts/bench/distributed.ts; needs redis-server)
  * Usage: npm run bench [-- --model DIR --provider cpu|cuda|webgpu --steps N --size PX --full-unet DIR | --no-full-unet]
  */
 import { join } from 'node:path';
@@ -25,11 +25,11 @@ import { readModelFolder } from '../src/engine/model/model-folder.ts';
 import type { ResolvedProvider } from '../src/engine/types.ts';
 import { ensureTinyModel } from '../src/models/default-model.ts';
 import { integerOption } from '../src/cli/cli-errors.ts';
-import { benchImageParts } from './bench-image-parts.ts';
+import { benchImageParts } from './bench/image-parts.ts';
 import { ensureFullUnet, measureFullUnet, printFullUnet } from './bench/full-unet.ts';
 import { measureModelSwitch, printModelSwitch } from './bench/model-switch.ts';
 import { measureSdxlOverhead, printSdxlOverhead } from './bench/sdxl-overhead.ts';
-import { benchDistributed } from './bench-distributed.ts';
+import { benchDistributed } from './bench/distributed.ts';
 
 const options = new Command('bench')
   .option('--model <dir>', 'model folder (default: models/tiny-sd)')
