@@ -2,6 +2,7 @@ import type { MessageReaction, PartialMessageReaction, PartialUser, User } from 
 import type { BotContext } from '../context.ts';
 import { REROLL_EMOJI } from './custom-ids.ts';
 import { startReroll } from '../jobs/reroll.ts';
+import { answerRefusedReaction } from '../moderation/refusal-notice.ts';
 
 /**
  * 🔁 on a result reruns it. Works on messages from before a restart: the reaction may arrive as a
@@ -18,6 +19,11 @@ export async function handleReaction(
   const record = await context.results.get(reaction.message.id);
   if (!record) return;
   const outcome = await startReroll(context, record, user.id);
-  // There is no way to answer a reaction privately; the refusal is logged for moderators.
-  if (!outcome.ok) context.logger.info({ userId: user.id, messageId: record.messageId, reason: outcome.message }, 'reroll refused');
+  if (outcome.ok) return;
+  context.logger.info({ userId: user.id, messageId: record.messageId, reason: outcome.message }, 'reroll refused');
+  await answerRefusedReaction(
+    { messenger: context.messenger, logger: context.logger, lifetimeMs: context.moderation.noticeLifetimeMs },
+    { channelId: reaction.message.channelId, messageId: reaction.message.id, userId: user.id },
+    outcome.message,
+  );
 }

@@ -10,6 +10,7 @@ import { newJobId, type Job } from './job.ts';
 import { promptExcerpt } from '../delivery/job-messages.ts';
 import { ChannelReply } from '../delivery/reply-target.ts';
 import type { ResultRecord } from '../results/result-store.ts';
+import { cooldownRefusal } from '../moderation/cooldown.ts';
 
 export type RerollOutcome = { ok: true; jobId: string } | { ok: false; message: string };
 
@@ -29,7 +30,8 @@ export async function startReroll(context: BotContext, record: ResultRecord, use
   if (!context.jobs.available()) return { ok: false, message: QUEUE_UNAVAILABLE };
   let settings;
   try {
-    settings = await context.settings.get(record.channelId);
+    // A result in a thread follows its parent channel's rules, as /imagine there does.
+    settings = await context.settings.get(await context.channels.settingsChannelId(record.channelId));
   } catch (error) {
     context.logger.error({ err: error, channelId: record.channelId }, 'channel settings unreadable; reroll refused');
     return { ok: false, message: "I cannot read this channel's settings right now, so I am not taking jobs here. Please try again later." };
@@ -41,8 +43,13 @@ export async function startReroll(context: BotContext, record: ResultRecord, use
   if (record.request.steps > maxSteps) return { ok: false, message: `This channel now allows at most ${maxSteps} steps.` };
   const maxCount = effectiveMax(settings.maxCount, LIMITS.count.max);
   if (record.request.count > maxCount) return { ok: false, message: `This channel now allows at most ${maxCount} images per job.` };
+  const { rerollCooldown } = context.moderation;
+  const wait = rerollCooldown.remainingMs(userId);
+  if (wait > 0) return { ok: false, message: cooldownRefusal(wait) };
   const place = await context.jobs.reserve(userId);
   if (!place.accepted) return { ok: false, message: admissionRefusal(place) };
+  // Counted from acceptance: a refused reroll does not make the member wait.
+  rerollCooldown.record(userId);
 
   const jobId = newJobId();
   const log = context.logger.child({ jobId });
