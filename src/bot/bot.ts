@@ -16,6 +16,7 @@ import { ResultStore, type ResultRecord } from './results/result-store.ts';
 import type { StoreBackend } from './settings/stores.ts';
 import { DiscordChannelDirectory } from './moderation/settings-scope.ts';
 import { Cooldown } from './moderation/cooldown.ts';
+import { DiscordCommandPermissions } from './moderation/command-permissions.ts';
 
 export interface ImagineBotOptions {
   discord: { token: string; applicationId: string; apiUrl: string };
@@ -88,6 +89,7 @@ export class ImagineBot {
       jobs: distributed?.jobs ?? this.#service!,
       settings: new ChannelSettingsStore(options.stores.open<ChannelSettings>('settings')),
       channels: new DiscordChannelDirectory(this.client),
+      commandPermissions: new DiscordCommandPermissions(this.client.rest, options.discord.applicationId),
       moderation: {
         allowDms: options.moderation?.allowDms ?? false,
         rerollCooldown: new Cooldown(options.moderation?.rerollCooldownMs ?? DEFAULT_REROLL_COOLDOWN_MS),

@@ -8,6 +8,7 @@ import type { ResultOutbox } from './results/result-outbox.ts';
 import type { ResultStore } from './results/result-store.ts';
 import type { ChannelDirectory } from './moderation/settings-scope.ts';
 import type { Cooldown } from './moderation/cooldown.ts';
+import type { CommandPermissionChecker } from './moderation/command-permissions.ts';
 
 /** The operator's moderation choices, from the environment. */
 export interface ModerationPolicy {
@@ -26,6 +27,8 @@ export interface BotContext {
   /** Whose settings apply in a channel (a thread's are its parent's). */
   channels: ChannelDirectory;
   moderation: ModerationPolicy;
+  /** Discord's per-command permission overrides, for actions that are not the command itself (🔁). */
+  commandPermissions: CommandPermissionChecker;
   results: ResultStore;
   /** Finished images until they reach their owner; /imagine-history reads it. */
   outbox: ResultOutbox;

@@ -21,6 +21,7 @@
  * fake.addRole(guildId, { name, permissions }): APIRole
  * fake.setBotPermissions(guildId, permissions: bigint): void   // the bot's managed role
  * fake.setRolePermissions(guildId, roleId, permissions: bigint): void  // @everyone's id is the guild id
+ * fake.setCommandPermissions(guildId, [{ id, type, permission }], commandName?)  // GET .../commands/permissions
  * fake.uploadAttachment({ filename, data, contentType? }): FakeAttachment  // for ATTACHMENT (type 11) options
  *
  * // Users acting (each dispatches over the gateway; the returned handle records the bot's answers)
@@ -97,6 +98,7 @@ import type {
   InteractionType,
   APIApplicationCommand,
   APIApplicationCommandInteractionDataOption,
+  APIApplicationCommandPermission,
   APIRole,
   APIUser,
   GatewayRequestGuildMembersData,
@@ -417,6 +419,25 @@ export class FakeDiscord {
     const updated = { ...role, permissions: permissions.toString() };
     guild.roles.set(role.id, updated);
     this.gateway.dispatch(GatewayDispatchEvents.GuildRoleUpdate, { guild_id: guildId, role: updated }, { worldState: true });
+  }
+
+  /**
+   * Per-command permission overrides, as an admin sets them in Server Settings › Integrations: for the
+   * command named `commandName` (as registered), or for every command of the app when it is omitted.
+   * Replaces that target's overrides. Role 2 = user, 1 = role, 3 = channel; @everyone is the guild id,
+   * "all channels" the guild id minus 1.
+   */
+  setCommandPermissions(guildId: string, permissions: APIApplicationCommandPermission[], commandName?: string): void {
+    let target = this.applicationId;
+    if (commandName !== undefined) {
+      const registered = [...(this.core.state.guildCommands.get(guildId)?.values() ?? []), ...this.core.state.globalCommands.values()];
+      const command = registered.find((c) => c.name === commandName);
+      if (!command) throw new Error(`FakeDiscord: no registered command ${commandName}`);
+      target = command.id;
+    }
+    const overrides = this.core.state.commandPermissions.get(guildId) ?? new Map<string, APIApplicationCommandPermission[]>();
+    overrides.set(target, permissions);
+    this.core.state.commandPermissions.set(guildId, overrides);
   }
 
   /** Stores a file as Discord's CDN would, for ATTACHMENT command options (`value` = the returned id). */

@@ -12,6 +12,7 @@ import {
 import type { ChannelFlags, GuildMemberFlags, Locale, RoleFlags, UserFlags } from 'discord-api-types/v10';
 import type {
   APIApplicationCommand,
+  APIApplicationCommandPermission,
   APIAttachment,
   APIGuild,
   APIGuildMember,
@@ -136,6 +137,8 @@ export class State {
   readonly reactions = new Map<string, Map<string, ReactionEntry>>();
   readonly globalCommands = new Map<string, APIApplicationCommand>();
   readonly guildCommands = new Map<string, Map<string, APIApplicationCommand>>();
+  /** guildId -> command id (or the application id, for all its commands) -> overrides set in Server Settings › Integrations. */
+  readonly commandPermissions = new Map<string, Map<string, APIApplicationCommandPermission[]>>();
   /** userId -> their DM channel with the bot. */
   readonly dmChannels = new Map<string, FakeChannel>();
   /** Users whose privacy settings refuse DMs from the bot (Discord answers 50007). */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { FakeMessage } from '../../discord/fake-discord.ts';
+import { registerCommands } from '../../../src/bot/register-commands.ts';
 import { embedField, imagine, isResult, options, privateReplies, settings, useWorld, waitForResult, type World } from './harness.ts';
 
 /** The bot's answers to a refused 🔁 in `channelId`: messages that reply to `resultId` and are not results. */
@@ -56,6 +57,30 @@ describe('moderation holes closed, end to end', () => {
     expect(notice.mentions.map((user) => user.id)).toEqual([w.bob]);
     await w.fake.waitFor(() => w.fake.message(w.channel.id, notice.id) === undefined || undefined, { timeoutMs: 10_000 });
     expect(running.engine.requests).toHaveLength(1);
+  });
+
+  it("🔁 obeys the server's per-command overrides for /imagine: a member denied it is refused, one allowed by role is not", async () => {
+    const w = scene.world;
+    await scene.startBot();
+    await registerCommands({ token: w.fake.token, applicationId: w.fake.applicationId, apiUrl: w.fake.restUrl, guildId: w.guild.id });
+    const artists = w.fake.addRole(w.guild.id, { name: 'artists', permissions: 0n });
+    const carol = w.fake.addUser({ username: 'carol' }).id;
+    w.fake.addMember(w.guild.id, carol, { roles: [artists.id] });
+    const first = await imagine(w, w.alice, { prompt: 'a windmill', seed: 5, steps: 2 });
+    const original = await waitForResult(w, first);
+    // /imagine here only for the artists role; bob is not in it.
+    w.fake.setCommandPermissions(w.guild.id, [{ id: w.guild.id, type: 1, permission: false }, { id: artists.id, type: 1, permission: true }], 'imagine');
+
+    await w.fake.addReaction({ userId: w.bob, channelId: w.channel.id, messageId: original.id, emoji: '🔁' });
+    const notice = await w.fake.waitFor(() => notices(w, w.channel.id, original.id)[0], { timeoutMs: 10_000 });
+    expect(notice.content).toBe(`<@${w.bob}> 🔁 You are not allowed to use /imagine in this channel, so you cannot reroll here either.`);
+    const press = await w.fake.pressButton({ userId: w.bob, channelId: w.channel.id, messageId: original.id, customId: 'imagine:reroll' });
+    await press.waitForResponse();
+    expect(await w.fake.waitFor(() => privateReplies(press)[0], { timeoutMs: 10_000 })).toBe('You are not allowed to use /imagine in this channel, so you cannot reroll here either.');
+
+    await w.fake.addReaction({ userId: carol, channelId: w.channel.id, messageId: original.id, emoji: '🔁' });
+    const reroll = await w.fake.waitFor(() => w.fake.messages(w.channel.id).find((m) => m.message_reference?.message_id === original.id && isResult(m)), { timeoutMs: 20_000 });
+    expect(reroll.content).toContain(`<@${carol}>`);
   });
 
   it('where the bot cannot post the notice, the refused member gets it by DM', async () => {
