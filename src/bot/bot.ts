@@ -14,6 +14,9 @@ import { handleReaction } from './interactions/reactions.ts';
 import { ResultOutbox, type OutboxEntry } from './results/result-outbox.ts';
 import { ResultStore, type ResultRecord } from './results/result-store.ts';
 import type { StoreBackend } from './settings/stores.ts';
+import { DiscordChannelDirectory } from './moderation/settings-scope.ts';
+import { Cooldown } from './moderation/cooldown.ts';
+import { DiscordCommandPermissions } from './moderation/command-permissions.ts';
 
 export interface ImagineBotOptions {
   discord: { token: string; applicationId: string; apiUrl: string };
@@ -30,7 +33,12 @@ export interface ImagineBotOptions {
   queue?: JobQueue<Job>;
   /** The distributed mode: jobs go to workers through this desk instead of running here. */
   distributed?: { jobs: JobDesk; engineInfo: EngineInfo };
+  /** Defaults: no DMs, 10 s between a member's rerolls, refusal notices kept 15 s. */
+  moderation?: { allowDms?: boolean; rerollCooldownMs?: number; noticeLifetimeMs?: number };
 }
+
+const DEFAULT_REROLL_COOLDOWN_MS = 10_000;
+const DEFAULT_NOTICE_LIFETIME_MS = 15_000;
 
 /** The Discord side of the bot: one gateway connection, the job queue, and the handlers. */
 export class ImagineBot {
@@ -80,6 +88,13 @@ export class ImagineBot {
     this.context = {
       jobs: distributed?.jobs ?? this.#service!,
       settings: new ChannelSettingsStore(options.stores.open<ChannelSettings>('settings')),
+      channels: new DiscordChannelDirectory(this.client),
+      commandPermissions: new DiscordCommandPermissions(this.client.rest, options.discord.applicationId),
+      moderation: {
+        allowDms: options.moderation?.allowDms ?? false,
+        rerollCooldown: new Cooldown(options.moderation?.rerollCooldownMs ?? DEFAULT_REROLL_COOLDOWN_MS),
+        noticeLifetimeMs: options.moderation?.noticeLifetimeMs ?? DEFAULT_NOTICE_LIFETIME_MS,
+      },
       results,
       outbox,
       messenger,

@@ -18,6 +18,10 @@ export interface BotConfig {
   shutdownGraceMs: number;
   /** Largest attachment total Discord accepts from us; bigger results are re-encoded as WebP. */
   uploadLimitBytes: number;
+  /** Whether /imagine answers in DMs with the bot (IMAGINE_ALLOW_DMS); off by default. */
+  allowDms: boolean;
+  /** Per-user wait between 🔁 rerolls (reaction or button), so one member cannot flood the queue. */
+  rerollCooldownMs: number;
 }
 
 export interface DiscordConfig {
@@ -89,6 +93,12 @@ const botShape = {
     .optional(),
   IMAGINE_SHUTDOWN_GRACE_MS: wholeNumber('IMAGINE_SHUTDOWN_GRACE_MS', 0, 3_600_000, 30_000),
   IMAGINE_UPLOAD_LIMIT_BYTES: wholeNumber('IMAGINE_UPLOAD_LIMIT_BYTES', 256 * 1024, 500 * 1024 * 1024, 10 * 1024 * 1024),
+  IMAGINE_ALLOW_DMS: z
+    .string()
+    .default('false')
+    .refine((text) => /^(true|false|1|0|yes|no)$/i.test(text), 'IMAGINE_ALLOW_DMS must be true or false')
+    .transform((text) => /^(true|1|yes)$/i.test(text)),
+  IMAGINE_REROLL_COOLDOWN_S: wholeNumber('IMAGINE_REROLL_COOLDOWN_S', 0, 3600, 10),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
 };
 
@@ -155,6 +165,8 @@ export function loadConfig(env: Env): BotConfig {
     logLevel: parsed.LOG_LEVEL,
     shutdownGraceMs: parsed.IMAGINE_SHUTDOWN_GRACE_MS,
     uploadLimitBytes: parsed.IMAGINE_UPLOAD_LIMIT_BYTES,
+    allowDms: parsed.IMAGINE_ALLOW_DMS,
+    rerollCooldownMs: parsed.IMAGINE_REROLL_COOLDOWN_S * 1000,
   };
 }
 

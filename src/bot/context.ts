@@ -6,11 +6,29 @@ import type { DiscordMessenger } from './delivery/discord-messenger.ts';
 import type { JobDesk } from './jobs/job-desk.ts';
 import type { ResultOutbox } from './results/result-outbox.ts';
 import type { ResultStore } from './results/result-store.ts';
+import type { ChannelDirectory } from './moderation/settings-scope.ts';
+import type { Cooldown } from './moderation/cooldown.ts';
+import type { CommandPermissionChecker } from './moderation/command-permissions.ts';
+
+/** The operator's moderation choices, from the environment. */
+export interface ModerationPolicy {
+  /** /imagine answers in DMs with the bot. */
+  allowDms: boolean;
+  /** Between one member's 🔁 rerolls. */
+  rerollCooldown: Cooldown;
+  /** How long the answer to a refused 🔁 reaction stays in the channel. */
+  noticeLifetimeMs: number;
+}
 
 /** What command, button and reaction handlers work with. */
 export interface BotContext {
   jobs: JobDesk;
   settings: ChannelSettingsStore;
+  /** Whose settings apply in a channel (a thread's are its parent's). */
+  channels: ChannelDirectory;
+  moderation: ModerationPolicy;
+  /** Discord's per-command permission overrides, for actions that are not the command itself (🔁). */
+  commandPermissions: CommandPermissionChecker;
   results: ResultStore;
   /** Finished images until they reach their owner; /imagine-history reads it. */
   outbox: ResultOutbox;

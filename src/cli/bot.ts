@@ -79,6 +79,7 @@ async function run(config: BotConfig, logger: Logger): Promise<void> {
     maxQueuedPerUser: config.maxQueuedPerUser,
     uploadLimitBytes: config.uploadLimitBytes,
     shutdownGraceMs: config.shutdownGraceMs,
+    moderation: { allowDms: config.allowDms, rerollCooldownMs: config.rerollCooldownMs },
   });
 
   let signalled = false;

@@ -9,6 +9,9 @@ import { newJobId, type Job } from '../bot/jobs/job.ts';
 import { InteractionReply } from '../bot/delivery/reply-target.ts';
 import { SIZE_NAMES } from '../bot/jobs/sizes.ts';
 import { StoreError } from '../bot/settings/key-value-store.ts';
+import { settingsChannelIdOf } from '../bot/moderation/settings-scope.ts';
+
+export const DMS_REFUSED = 'I only make images in servers: the operator of this bot has not turned on /imagine in DMs.';
 
 export const SETTINGS_UNAVAILABLE = "I cannot read this channel's settings right now, so I am not taking jobs here. Please try again later.";
 
@@ -20,7 +23,8 @@ const SIZE_LABELS = { square: 'square (1:1)', portrait: 'portrait (2:3)', landsc
 const data = new SlashCommandBuilder()
   .setName('imagine')
   .setDescription('Generate an image from a text prompt')
-  .setContexts(InteractionContextType.Guild)
+  // Offered in DMs too, so that a member who tries gets a clear answer; IMAGINE_ALLOW_DMS decides.
+  .setContexts(InteractionContextType.Guild, InteractionContextType.BotDM)
   .addStringOption((option) =>
     option.setName('prompt').setDescription('What to draw').setRequired(true).setMaxLength(MAX_PROMPT_LENGTH),
   )
@@ -82,11 +86,13 @@ async function execute(interaction: ChatInputCommandInteraction, context: BotCon
   const receivedAt = Date.now();
   const channelId = interaction.channelId;
   const options = readOptions(interaction);
+  if (interaction.guildId === null && !context.moderation.allowDms) return replyPrivately(interaction, DMS_REFUSED);
   // Checked first: with the shared queue down, nothing else (settings included) can be relied on.
   if (!context.jobs.available()) return replyPrivately(interaction, QUEUE_UNAVAILABLE);
 
   // Refusals are checked before acknowledging where possible, so that they can be plain ephemeral replies.
-  const lookup = context.settings.get(channelId);
+  // A thread or forum post follows its parent channel's settings.
+  const lookup = context.settings.get(settingsChannelIdOf(interaction.channel, channelId));
   let settings: ChannelSettings | undefined;
   try {
     settings = await settingsWithinBudget(lookup);

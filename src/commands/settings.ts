@@ -10,6 +10,7 @@ import { SCHEDULER_NAMES } from '../engine/schedulers/scheduler.ts';
 import { DEFAULTS, LIMITS } from '../engine/types.ts';
 import { parseWordList } from '../bot/settings/banned-words.ts';
 import { RESETTABLE_SETTINGS, type ChannelSettings, type SettingName } from '../bot/settings/channel-settings.ts';
+import { settingsChannelIdOf } from '../bot/moderation/settings-scope.ts';
 import type { BotContext, SlashCommand } from '../bot/context.ts';
 import { effectiveMax, MAX_PROMPT_LENGTH } from '../bot/jobs/imagine-request.ts';
 import { isSchedulerName } from '../engine/request.ts';
@@ -158,10 +159,12 @@ async function execute(interaction: ChatInputCommandInteraction, context: BotCon
   if (!canManageSettings(interaction.memberPermissions)) {
     return replyPrivately(interaction, 'Only members with the Manage Channels permission can use /settings.');
   }
-  const channelId = interaction.channelId;
+  // In a thread or forum post, the parent channel's settings: those are the ones that apply there.
+  const channelId = settingsChannelIdOf(interaction.channel, interaction.channelId);
+  const inherited = channelId === interaction.channelId ? '' : `These are the settings of <#${channelId}>, which this thread follows.\n`;
   const subcommand = interaction.options.getSubcommand(true);
   const reply = (content: string, settings: ChannelSettings) =>
-    interaction.reply({ content, embeds: [describeSettings(settings)], flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
+    interaction.reply({ content: `${inherited}${content}`, embeds: [describeSettings(settings)], flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
 
   if (subcommand === 'show') {
     await reply('', await context.settings.get(channelId));

@@ -33,6 +33,14 @@ describe('loadConfig', () => {
     });
   });
 
+  it('DMs are off and rerolls wait 10 s unless IMAGINE_ALLOW_DMS / IMAGINE_REROLL_COOLDOWN_S say otherwise', () => {
+    expect(loadConfig(valid)).toMatchObject({ allowDms: false, rerollCooldownMs: 10_000 });
+    expect(loadConfig({ ...valid, IMAGINE_ALLOW_DMS: 'true', IMAGINE_REROLL_COOLDOWN_S: '0' })).toMatchObject({ allowDms: true, rerollCooldownMs: 0 });
+    expect(loadConfig({ ...valid, IMAGINE_ALLOW_DMS: 'no' }).allowDms).toBe(false);
+    expect(configError({ ...valid, IMAGINE_ALLOW_DMS: 'sometimes' })).toContain('IMAGINE_ALLOW_DMS must be true or false');
+    expect(configError({ ...valid, IMAGINE_REROLL_COOLDOWN_S: '-1' })).toContain('IMAGINE_REROLL_COOLDOWN_S must be a whole number');
+  });
+
   it('reads every variable', () => {
     const config = loadConfig({
       ...valid,

@@ -90,6 +90,12 @@ export interface InteractionRecord {
 
 const LOADING = MessageFlags.Loading;
 
+/** Interaction tokens are long opaque strings; they sit in webhook URLs, so keep them URL-safe. */
+function newInteractionIdentity(): { id: string; token: string } {
+  const id = snowflake();
+  return { id, token: `aW50ZXJhY3Rpb246${id}:${Buffer.from(crypto.getRandomValues(new Uint8Array(48))).toString('base64url')}` };
+}
+
 export class Core {
   readonly state: State;
   gateway!: Gateway;
@@ -406,9 +412,7 @@ export class Core {
     const member = guild.members.get(userId);
     if (!member) throw new Error(`FakeDiscord: user ${userId} is not a member of guild ${guildId}; use addMember()`);
     if (channel.guildId !== guildId) throw new Error(`FakeDiscord: channel ${channel.id} is not in guild ${guildId}`);
-    const id = snowflake();
-    // Interaction tokens are long opaque strings; they sit in webhook URLs, so keep them URL-safe.
-    const token = `aW50ZXJhY3Rpb246${id}:${Buffer.from(crypto.getRandomValues(new Uint8Array(48))).toString('base64url')}`;
+    const { id, token } = newInteractionIdentity();
     const payload: APIBaseInteraction<InteractionType, unknown> = {
       id,
       application_id: this.options.applicationId,
@@ -448,6 +452,57 @@ export class Core {
       followUpIds: [],
       delivered: false,
     };
+  }
+
+  /** An interaction in the bot's DM with `userId`: no guild, `user` instead of `member`, context BotDM. */
+  private dmInteractionBase(type: InteractionType, userId: string): InteractionRecord {
+    const channel = this.state.openDm(userId);
+    const { id, token } = newInteractionIdentity();
+    const payload: APIBaseInteraction<InteractionType, unknown> = {
+      id,
+      application_id: this.options.applicationId,
+      type,
+      token,
+      version: 1,
+      channel_id: channel.id,
+      channel: this.state.dmChannelToApi(channel),
+      user: this.state.user(userId),
+      app_permissions: '0',
+      locale: Locale.EnglishUS,
+      entitlements: [],
+      authorizing_integration_owners: { [ApplicationIntegrationType.GuildInstall]: '0' },
+      context: InteractionContextType.BotDM,
+      attachment_size_limit: this.options.attachmentSizeLimit,
+    };
+    return {
+      id,
+      token,
+      type,
+      guildId: '',
+      channelId: channel.id,
+      userId,
+      dispatchedAt: Date.now(),
+      payload,
+      expired: false,
+      acknowledged: false,
+      responses: [],
+      edits: [],
+      followUpIds: [],
+      delivered: false,
+    };
+  }
+
+  sendDmCommand(options: { userId: string; name: string; options?: APIApplicationCommandInteractionDataOption[] }): InteractionRecord {
+    const record = this.dmInteractionBase(InteractionType.ApplicationCommand, options.userId);
+    const command = [...this.state.globalCommands.values()].find((c) => c.name === options.name && c.type === ApplicationCommandType.ChatInput);
+    record.commandName = options.name;
+    record.payload.data = {
+      id: command?.id ?? snowflake(),
+      name: options.name,
+      type: ApplicationCommandType.ChatInput,
+      ...(options.options ? { options: options.options } : {}),
+    };
+    return this.register(record);
   }
 
   private register(record: InteractionRecord): InteractionRecord {

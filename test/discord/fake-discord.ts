@@ -13,6 +13,7 @@
  * fake.token: string; fake.botUser: APIUser; fake.applicationId: string  // bot user id === application id
  * fake.addGuild({ name, id?, ownerId?, botPermissions?: bigint, everyonePermissions?: bigint }): FakeGuild
  * fake.addChannel(guildId, { name, topic?, nsfw? }): FakeChannel
+ * fake.addThread(parentId, { name, id? }): FakeChannel   // public thread (type 11, parent_id), THREAD_CREATE
  * fake.addUser({ username, id?, globalName?, bot? }): APIUser
  * fake.addMember(guildId, userId, { permissions?: bigint, roles?: string[], nick? }): FakeMember
  *     // `permissions` becomes a dedicated role, so both interaction member.permissions and
@@ -20,10 +21,12 @@
  * fake.addRole(guildId, { name, permissions }): APIRole
  * fake.setBotPermissions(guildId, permissions: bigint): void   // the bot's managed role
  * fake.setRolePermissions(guildId, roleId, permissions: bigint): void  // @everyone's id is the guild id
+ * fake.setCommandPermissions(guildId, [{ id, type, permission }], commandName?)  // GET .../commands/permissions
  * fake.uploadAttachment({ filename, data, contentType? }): FakeAttachment  // for ATTACHMENT (type 11) options
  *
  * // Users acting (each dispatches over the gateway; the returned handle records the bot's answers)
  * await fake.sendCommand({ userId, guildId?, channelId, name, options?: APIApplicationCommandInteractionDataOption[] }): InteractionHandle
+ * await fake.sendDmCommand({ userId, name, options? }): InteractionHandle  // in the bot's DM (context BotDM)
  * await fake.pressButton({ userId, guildId?, channelId, messageId, customId, values? }): InteractionHandle
  *     // the message must carry an enabled component with that custom_id (else it throws)
  * await fake.addReaction({ userId, guildId?, channelId, messageId, emoji }): void   // MESSAGE_REACTION_ADD with member
@@ -89,12 +92,13 @@
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { GatewayDispatchEvents, GatewayIntentBits } from 'discord-api-types/v10';
+import { ChannelType, GatewayDispatchEvents, GatewayIntentBits } from 'discord-api-types/v10';
 import type {
   ApplicationFlags,
   InteractionType,
   APIApplicationCommand,
   APIApplicationCommandInteractionDataOption,
+  APIApplicationCommandPermission,
   APIRole,
   APIUser,
   GatewayRequestGuildMembersData,
@@ -364,6 +368,25 @@ export class FakeDiscord {
     return channel;
   }
 
+  /** A public thread started in `parentId` (a forum post is one too); the bot learns of it by THREAD_CREATE. */
+  addThread(parentId: string, options: { name: string; id?: string }): FakeChannel {
+    const parent = this.core.state.channel(parentId);
+    const thread: FakeChannel = {
+      id: options.id ?? snowflake(),
+      guildId: parent.guildId,
+      name: options.name,
+      type: ChannelType.PublicThread,
+      parentId,
+      position: 0,
+      topic: null,
+      nsfw: parent.nsfw,
+      lastMessageId: null,
+    };
+    this.core.state.channels.set(thread.id, thread);
+    this.gateway.dispatch(GatewayDispatchEvents.ThreadCreate, { ...this.core.state.threadToApi(thread), newly_created: true }, { worldState: true });
+    return thread;
+  }
+
   addRole(guildId: string, options: { name: string; permissions: bigint }): APIRole {
     const role = this.core.state.createRole(this.core.state.guild(guildId), options);
     this.gateway.dispatch(GatewayDispatchEvents.GuildRoleCreate, { guild_id: guildId, role }, { worldState: true });
@@ -398,6 +421,25 @@ export class FakeDiscord {
     this.gateway.dispatch(GatewayDispatchEvents.GuildRoleUpdate, { guild_id: guildId, role: updated }, { worldState: true });
   }
 
+  /**
+   * Per-command permission overrides, as an admin sets them in Server Settings › Integrations: for the
+   * command named `commandName` (as registered), or for every command of the app when it is omitted.
+   * Replaces that target's overrides. Role 2 = user, 1 = role, 3 = channel; @everyone is the guild id,
+   * "all channels" the guild id minus 1.
+   */
+  setCommandPermissions(guildId: string, permissions: APIApplicationCommandPermission[], commandName?: string): void {
+    let target = this.applicationId;
+    if (commandName !== undefined) {
+      const registered = [...(this.core.state.guildCommands.get(guildId)?.values() ?? []), ...this.core.state.globalCommands.values()];
+      const command = registered.find((c) => c.name === commandName);
+      if (!command) throw new Error(`FakeDiscord: no registered command ${commandName}`);
+      target = command.id;
+    }
+    const overrides = this.core.state.commandPermissions.get(guildId) ?? new Map<string, APIApplicationCommandPermission[]>();
+    overrides.set(target, permissions);
+    this.core.state.commandPermissions.set(guildId, overrides);
+  }
+
   /** Stores a file as Discord's CDN would, for ATTACHMENT command options (`value` = the returned id). */
   uploadAttachment(options: { filename: string; data: Buffer; contentType?: string }): FakeAttachment {
     const id = snowflake();
@@ -424,6 +466,12 @@ export class FakeDiscord {
 
   async sendCommand(options: UserAction & { name: string; options?: APIApplicationCommandInteractionDataOption[] }): Promise<InteractionHandle> {
     const record = this.core.sendCommand({ ...options, guildId: this.guildOf(options) });
+    return new InteractionHandle(this, this.core, record);
+  }
+
+  /** A slash command used in the bot's DM with `userId` (no guild, no member). */
+  async sendDmCommand(options: { userId: string; name: string; options?: APIApplicationCommandInteractionDataOption[] }): Promise<InteractionHandle> {
+    const record = this.core.sendDmCommand(options);
     return new InteractionHandle(this, this.core, record);
   }
 

@@ -12,6 +12,7 @@ import {
 import type { ChannelFlags, GuildMemberFlags, Locale, RoleFlags, UserFlags } from 'discord-api-types/v10';
 import type {
   APIApplicationCommand,
+  APIApplicationCommandPermission,
   APIAttachment,
   APIGuild,
   APIGuildMember,
@@ -21,6 +22,7 @@ import type {
   APIRole,
   APIDMChannel,
   APITextChannel,
+  APIThreadChannel,
   APIUser,
   GatewayGuildCreateDispatchData,
 } from 'discord-api-types/v10';
@@ -66,7 +68,9 @@ export interface FakeChannel {
   /** Empty for a DM channel. */
   guildId: string;
   name: string;
-  type: ChannelType.GuildText | ChannelType.DM;
+  type: ChannelType.GuildText | ChannelType.DM | ChannelType.PublicThread;
+  /** For a thread: the channel it was started in (whose settings a bot should apply). */
+  parentId?: string;
   /** For a DM channel: the user at the other end. */
   recipientId?: string;
   position: number;
@@ -133,6 +137,8 @@ export class State {
   readonly reactions = new Map<string, Map<string, ReactionEntry>>();
   readonly globalCommands = new Map<string, APIApplicationCommand>();
   readonly guildCommands = new Map<string, Map<string, APIApplicationCommand>>();
+  /** guildId -> command id (or the application id, for all its commands) -> overrides set in Server Settings › Integrations. */
+  readonly commandPermissions = new Map<string, Map<string, APIApplicationCommandPermission[]>>();
   /** userId -> their DM channel with the bot. */
   readonly dmChannels = new Map<string, FakeChannel>();
   /** Users whose privacy settings refuse DMs from the bot (Discord answers 50007). */
@@ -294,7 +300,8 @@ export class State {
     };
   }
 
-  channelToApi(channel: FakeChannel): APITextChannel {
+  channelToApi(channel: FakeChannel): APITextChannel | APIThreadChannel {
+    if (channel.type === ChannelType.PublicThread) return this.threadToApi(channel);
     return {
       id: channel.id,
       type: ChannelType.GuildText,
@@ -309,6 +316,25 @@ export class State {
       rate_limit_per_user: 0,
       flags: 0 as ChannelFlags,
     };
+  }
+
+  threadToApi(channel: FakeChannel): APIThreadChannel {
+    return {
+      id: channel.id,
+      type: ChannelType.PublicThread,
+      guild_id: channel.guildId,
+      name: channel.name,
+      parent_id: channel.parentId ?? null,
+      owner_id: this.botUser.id,
+      nsfw: channel.nsfw,
+      last_message_id: channel.lastMessageId,
+      rate_limit_per_user: 0,
+      message_count: 0,
+      member_count: 1,
+      total_message_sent: 0,
+      thread_metadata: { archived: false, auto_archive_duration: 1440, archive_timestamp: new Date(0).toISOString(), locked: false },
+      flags: 0 as ChannelFlags,
+    } as APIThreadChannel;
   }
 
   guildToApi(guild: FakeGuild): APIGuild {
@@ -364,8 +390,9 @@ export class State {
       member_count: guild.members.size,
       voice_states: [],
       members: [...guild.members.values()].map((m) => this.memberToApi(m)),
-      channels: guild.channelIds.map((id) => this.channelToApi(this.channel(id))),
-      threads: [],
+      // Threads are never in channelIds: they are listed under `threads`.
+      channels: guild.channelIds.map((id) => this.channelToApi(this.channel(id)) as APITextChannel),
+      threads: [...this.channels.values()].filter((c) => c.guildId === guild.id && c.type === ChannelType.PublicThread).map((c) => this.threadToApi(c)),
       presences: [],
       stage_instances: [],
       guild_scheduled_events: [],

@@ -140,6 +140,16 @@ function commandRoutes(core: Core): Route[] {
     const one = `${base}/:commandId`;
     return [
       route('GET', base, (ctx) => ok([...storeFor(ctx).values()])),
+      // Before `one`: per-command permission overrides a server's admins set (guild scope only).
+      ...(scope
+        ? [
+            route('GET', `${base}/permissions`, (ctx) => {
+              const guildId = ctx.params.guildId!;
+              const overrides = core.state.commandPermissions.get(guildId) ?? new Map();
+              return ok([...overrides].map(([id, permissions]) => ({ id, application_id: core.options.applicationId, guild_id: guildId, permissions })));
+            }),
+          ]
+        : []),
       // Bulk overwrite: commands keep their id when name+type match, others are deleted.
       route('PUT', base, (ctx) => {
         validateCommands(ctx.json);

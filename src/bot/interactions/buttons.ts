@@ -5,6 +5,7 @@ import { describeDiscordError } from '../delivery/discord-errors.ts';
 import { replyPrivately } from './interaction-replies.ts';
 import { isModerator } from './permissions.ts';
 import { startReroll } from '../jobs/reroll.ts';
+import { commandUserOfInteraction } from '../moderation/command-user.ts';
 import { outboxImages } from '../results/result-outbox.ts';
 
 export async function handleButton(interaction: ButtonInteraction, context: BotContext): Promise<void> {
@@ -54,7 +55,7 @@ async function reroll(interaction: ButtonInteraction, context: BotContext): Prom
   if (!record) return replyPrivately(interaction, 'I no longer have the settings for this image, so I cannot reroll it.');
   // Acknowledge at once: the checks below read the store, and the new job replies in the channel.
   await interaction.deferUpdate();
-  const outcome = await startReroll(context, record, interaction.user.id);
+  const outcome = await startReroll(context, record, commandUserOfInteraction(interaction));
   if (!outcome.ok) await interaction.followUp({ content: outcome.message, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
 }
 

@@ -10,6 +10,8 @@ import { newJobId, type Job } from './job.ts';
 import { promptExcerpt } from '../delivery/job-messages.ts';
 import { ChannelReply } from '../delivery/reply-target.ts';
 import type { ResultRecord } from '../results/result-store.ts';
+import { cooldownRefusal } from '../moderation/cooldown.ts';
+import type { CommandUser } from '../moderation/command-permissions.ts';
 
 export type RerollOutcome = { ok: true; jobId: string } | { ok: false; message: string };
 
@@ -20,29 +22,54 @@ export function freshSeed(previous: number): number {
   return seed;
 }
 
+/** A 🔁 is /imagine by other means: the server's per-command overrides for /imagine apply to it too. */
+async function commandPermissionRefusal(context: BotContext, where: { guildId: string; channelId: string }, who: CommandUser): Promise<string | undefined> {
+  try {
+    if (await context.commandPermissions.mayUse('imagine', where, who)) return undefined;
+    return 'You are not allowed to use /imagine in this channel, so you cannot reroll here either.';
+  } catch (error) {
+    // Fail closed: without the overrides we cannot know the member may use the command here.
+    context.logger.error({ err: describeDiscordError(error), ...where }, 'command permissions unreadable; reroll refused');
+    return 'I cannot check your permissions for /imagine right now. Please try again shortly.';
+  }
+}
+
 /**
  * Runs a stored result again with a new seed, posted as a channel message replying to that result
  * (reactions have no interaction to answer through). The channel's current rules apply, not the ones
  * in force when the result was made.
  */
-export async function startReroll(context: BotContext, record: ResultRecord, userId: string): Promise<RerollOutcome> {
+export async function startReroll(context: BotContext, record: ResultRecord, who: CommandUser): Promise<RerollOutcome> {
+  const { userId } = who;
   if (!context.jobs.available()) return { ok: false, message: QUEUE_UNAVAILABLE };
   let settings;
+  let settingsChannelId: string;
   try {
-    settings = await context.settings.get(record.channelId);
+    // A result in a thread follows its parent channel's rules, as /imagine there does.
+    settingsChannelId = await context.channels.settingsChannelId(record.channelId);
+    settings = await context.settings.get(settingsChannelId);
   } catch (error) {
     context.logger.error({ err: error, channelId: record.channelId }, 'channel settings unreadable; reroll refused');
     return { ok: false, message: "I cannot read this channel's settings right now, so I am not taking jobs here. Please try again later." };
   }
   if (!settings.enabled) return { ok: false, message: '/imagine is turned off in this channel.' };
+  if (record.guildId !== null) {
+    const refusal = await commandPermissionRefusal(context, { guildId: record.guildId, channelId: settingsChannelId }, who);
+    if (refusal !== undefined) return { ok: false, message: refusal };
+  }
   const banned = findBannedWord(record.request.prompt, settings.bannedWords);
   if (banned !== undefined) return { ok: false, message: `That prompt contains “${banned}”, which is no longer allowed in this channel.` };
   const maxSteps = effectiveMax(settings.maxSteps, LIMITS.steps.max);
   if (record.request.steps > maxSteps) return { ok: false, message: `This channel now allows at most ${maxSteps} steps.` };
   const maxCount = effectiveMax(settings.maxCount, LIMITS.count.max);
   if (record.request.count > maxCount) return { ok: false, message: `This channel now allows at most ${maxCount} images per job.` };
+  const { rerollCooldown } = context.moderation;
+  const wait = rerollCooldown.remainingMs(userId);
+  if (wait > 0) return { ok: false, message: cooldownRefusal(wait) };
   const place = await context.jobs.reserve(userId);
   if (!place.accepted) return { ok: false, message: admissionRefusal(place) };
+  // Counted from acceptance: a refused reroll does not make the member wait.
+  rerollCooldown.record(userId);
 
   const jobId = newJobId();
   const log = context.logger.child({ jobId });

@@ -68,7 +68,7 @@ export interface RunningBot {
   stop(): Promise<void>;
 }
 
-export type BotOverrides = Partial<Pick<ImagineBotOptions, 'concurrency' | 'previewIntervalMs' | 'maxQueuedPerUser' | 'uploadLimitBytes' | 'shutdownGraceMs'>> & {
+export type BotOverrides = Partial<Pick<ImagineBotOptions, 'concurrency' | 'previewIntervalMs' | 'maxQueuedPerUser' | 'uploadLimitBytes' | 'shutdownGraceMs' | 'moderation'>> & {
   engine?: Engine;
 };
 
@@ -95,6 +95,7 @@ export async function startBot(world: World, overrides: BotOverrides = {}): Prom
     maxQueuedPerUser: overrides.maxQueuedPerUser ?? 2,
     uploadLimitBytes: overrides.uploadLimitBytes ?? 10 * 1024 * 1024,
     shutdownGraceMs: overrides.shutdownGraceMs ?? 2000,
+    ...(overrides.moderation ? { moderation: overrides.moderation } : {}),
   });
   await bot.start();
   let stopped = false;
