@@ -14,6 +14,8 @@ import { handleReaction } from './interactions/reactions.ts';
 import { ResultOutbox, type OutboxEntry } from './results/result-outbox.ts';
 import { ResultStore, type ResultRecord } from './results/result-store.ts';
 import type { StoreBackend } from './settings/stores.ts';
+import { UserPrefsStore, type UserPrefs } from './settings/user-prefs.ts';
+import { engineModelDirectory, singleModelDirectory, type ModelDirectory } from './models/served-models.ts';
 
 export interface ImagineBotOptions {
   discord: { token: string; applicationId: string; apiUrl: string };
@@ -29,7 +31,7 @@ export interface ImagineBotOptions {
   /** A different queue implementation (e.g. shared across processes); defaults to the in-process one. */
   queue?: JobQueue<Job>;
   /** The distributed mode: jobs go to workers through this desk instead of running here. */
-  distributed?: { jobs: JobDesk; engineInfo: EngineInfo };
+  distributed?: { jobs: JobDesk; engineInfo: EngineInfo; models?: ModelDirectory };
 }
 
 /** The Discord side of the bot: one gateway connection, the job queue, and the handlers. */
@@ -80,6 +82,8 @@ export class ImagineBot {
     this.context = {
       jobs: distributed?.jobs ?? this.#service!,
       settings: new ChannelSettingsStore(options.stores.open<ChannelSettings>('settings')),
+      prefs: new UserPrefsStore(options.stores.open<UserPrefs>('prefs')),
+      models: distributed ? (distributed.models ?? singleModelDirectory(distributed.engineInfo)) : engineModelDirectory(engine!),
       results,
       outbox,
       messenger,

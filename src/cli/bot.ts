@@ -43,7 +43,7 @@ async function openJobs(config: BotConfig, logger: Logger) {
       previewIntervalMs: config.previewIntervalMs,
       logger,
     });
-    return { distributed: { jobs: gateway.desk, engineInfo: gateway.engineInfo }, close: () => gateway.close() };
+    return { distributed: { jobs: gateway.desk, engineInfo: gateway.engineInfo, models: gateway.models }, close: () => gateway.close() };
   }
   const engine = await openEngine({
     modelDir: config.modelDir,

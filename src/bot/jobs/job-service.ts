@@ -251,7 +251,7 @@ export class JobService implements JobDesk {
       const files = await resultFiles(pngs, `imagine-${result.request.seed}`, limitBytes);
       const embed = buildResultEmbed({
         request: result.request,
-        model: engine.info.model.name,
+        model: job.request.model ?? engine.info.model.name,
         elapsedMs,
         jobId: job.id,
         ...(files.length === 1 && files[0] ? { imageName: files[0].name } : {}),
@@ -299,7 +299,7 @@ export class JobService implements JobDesk {
         channelId: sent.channelId,
         messageId: sent.id,
         request: result.request,
-        model: engine.info.model.name,
+        model: job.request.model ?? engine.info.model.name,
         ...(job.parentMessageId ? { parentMessageId: job.parentMessageId } : {}),
         createdAt: Date.now(),
       })
