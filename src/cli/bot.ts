@@ -47,6 +47,7 @@ async function openJobs(config: BotConfig, logger: Logger) {
   }
   const engine = await openEngine({
     modelDir: config.modelDir,
+    modelDirs: config.modelDirs,
     provider: config.provider,
     concurrency: config.concurrency,
     logger: logger.child({ component: 'engine' }),

@@ -35,7 +35,10 @@ const served = ({ name, family, nativeWidth, nativeHeight, capabilities }: Serve
 export function engineModelDirectory(engine: Engine): ModelDirectory {
   return {
     defaultModel: engine.info.model.name,
-    list: async () => (listsModels(engine) ? engine.listModels().map(served) : [served(engine.info.model)]),
+    list: async () => {
+      const listed = listsModels(engine) ? engine.listModels() : [];
+      return (listed.length > 0 ? listed : [engine.info.model]).map(served);
+    },
   };
 }
 
