@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { resultContent } from '../delivery/prompt-notice.ts';
 import { randomSeed } from '../../engine/request.ts';
 import { EngineError, type Engine, type GenerateResult, type GenerationProgress } from '../../engine/types.ts';
 import { CoalescingUpdater } from '../delivery/coalescing-updater.ts';
@@ -257,7 +258,7 @@ export class JobService implements JobDesk {
         ...(files.length === 1 && files[0] ? { imageName: files[0].name } : {}),
         ...(parentUrl ? { parentUrl } : {}),
       });
-      return { content: `<@${job.userId}>`, embeds: [embed], files, components: [resultRow()] };
+      return { content: resultContent(job.userId, result), embeds: [embed], files, components: [resultRow()] };
     };
 
     this.#updaters.delete(job.id);
