@@ -5,13 +5,14 @@
  *   - preview cost as a fraction of a step
  *   - whole-image time at 512×512 on the default tiny model
  *   - the caller's event-loop stalls while generating (worker vs in-thread)
+ *   - per-step overhead over bare session.run on an SDXL-shaped model (scripts/bench/sdxl-overhead.ts)
  *   - img2img encode cost and the safety checker's cost, each as a fraction of its job
  *   - model switch (unload + load) time behind one engine (scripts/bench/model-switch.ts)
  *   - the full-size SD 1.5 UNet at 512² before and after the memory settings and saved optimised
  *     graph: load time, s/step, peak and held RSS (scripts/bench/full-unet.ts; builds it once under
  *     the temp folder, 3.45 GB; --full-unet DIR to use another copy, --no-full-unet to skip)
  *   - the distributed mode: BullMQ's added enqueue-to-start latency, 2 workers vs 1, worker death
- *     to restart (scripts/bench-distributed.ts; needs redis-server)
+ *     to restart (scripts/bench/distributed.ts; needs redis-server)
  * Usage: npm run bench [-- --model DIR --provider cpu|cuda|webgpu --steps N --size PX --full-unet DIR | --no-full-unet]
  */
 import { join } from 'node:path';
@@ -22,12 +23,13 @@ import { latentPreview } from '../src/engine/pipeline/preview.ts';
 import { sessionOptions } from '../src/engine/providers.ts';
 import { readModelFolder } from '../src/engine/model/model-folder.ts';
 import type { ResolvedProvider } from '../src/engine/types.ts';
-import { ensureDefaultModel } from '../src/models/default-model.ts';
+import { ensureTinyModel } from '../src/models/default-model.ts';
 import { integerOption } from '../src/cli/cli-errors.ts';
-import { benchImageParts } from './bench-image-parts.ts';
+import { benchImageParts } from './bench/image-parts.ts';
 import { ensureFullUnet, measureFullUnet, printFullUnet } from './bench/full-unet.ts';
 import { measureModelSwitch, printModelSwitch } from './bench/model-switch.ts';
-import { benchDistributed } from './bench-distributed.ts';
+import { measureSdxlOverhead, printSdxlOverhead } from './bench/sdxl-overhead.ts';
+import { benchDistributed } from './bench/distributed.ts';
 
 const options = new Command('bench')
   .option('--model <dir>', 'model folder (default: models/tiny-sd)')
@@ -39,7 +41,7 @@ const options = new Command('bench')
   .parse()
   .opts<{ model?: string; provider: ResolvedProvider; steps: number; size: number; fullUnet: string | boolean }>();
 
-const modelDir = options.model ?? (await ensureDefaultModel());
+const modelDir = options.model ?? (await ensureTinyModel());
 const size = options.size;
 const latent = size / 8;
 
@@ -141,6 +143,8 @@ row(
   `whole image 512×512, ${whole.request.steps} steps ${whole.request.scheduler}, previews on`,
   `${(whole.timings.totalMs / 1000).toFixed(2)} s (encode ${whole.timings.encodeMs.toFixed(0)} ms, denoise ${(whole.timings.denoiseMs / 1000).toFixed(2)} s, decode ${whole.timings.decodeMs.toFixed(0)} ms)`,
 );
+
+printSdxlOverhead(await measureSdxlOverhead(options.provider), row);
 
 const parts = await benchImageParts(options.provider, 512, options.steps);
 console.log(`\nimg2img and safety checker: tiny model with the stand-in checker, ${parts.size}×${parts.size}, ${parts.steps} steps, best of 3`);

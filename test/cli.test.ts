@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { cp, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile as readFileBuffer, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -113,14 +113,23 @@ describe('imagine CLI', () => {
     expect(run.stderr).not.toMatch(/\n\s+at /);
   });
 
-  it('with no --model, builds models/tiny-sd once and uses it', async () => {
-    const modelsDir = join(work, 'models');
-    const first = await imagine(['--prompt', 'abstract', '--steps', '2', '--width', '64', '--height', '64', '--out', 'default.png'], { IMAGINE_MODELS_DIR: modelsDir });
+  it('a --model folder named tiny-sd is built once, then reused', async () => {
+    const tiny = join(work, 'models', 'tiny-sd');
+    const first = await imagine(['--prompt', 'abstract', '--model', tiny, '--steps', '2', '--width', '64', '--height', '64', '--out', 'tiny.png']);
     expect(first.code).toBe(0);
-    expect(first.stderr).toContain(`building the default model in ${join(modelsDir, 'tiny-sd')}`);
-    expect(await readdir(join(modelsDir, 'tiny-sd'))).toEqual(expect.arrayContaining(['model_index.json', 'unet', 'text_encoder', 'vae_decoder', 'tokenizer', 'scheduler']));
-    const second = await imagine(['--prompt', 'abstract', '--steps', '2', '--width', '64', '--height', '64', '--out', 'default2.png'], { IMAGINE_MODELS_DIR: modelsDir });
+    expect(first.stderr).toContain(`building the tiny model in ${tiny}`);
+    expect(await readdir(tiny)).toEqual(expect.arrayContaining(['model_index.json', 'unet', 'text_encoder', 'vae_decoder', 'tokenizer', 'scheduler']));
+    const second = await imagine(['--prompt', 'abstract', '--model', tiny, '--steps', '2', '--width', '64', '--height', '64', '--out', 'tiny2.png']);
     expect(second.code).toBe(0);
-    expect(second.stderr).not.toContain('building the default model');
+    expect(second.stderr).not.toContain('building the tiny model');
+  });
+
+  it('with no --model, draws with the committed models/emoji-sd at its native 64×64', async () => {
+    const run = await imagine(['--prompt', 'red apple', '--seed', '7', '--steps', '4', '--out', 'emoji.png']);
+    expect(run.code).toBe(0);
+    expect(run.stderr).not.toContain('building');
+    const metadata = await sharp(join(work, 'emoji.png')).metadata();
+    expect({ width: metadata.width, height: metadata.height }).toEqual({ width: 64, height: 64 });
+    expect(parseParameters(readTextChunks(await readFileBuffer(join(work, 'emoji.png'))).parameters ?? '').fields.Model).toBe('emoji-sd');
   });
 });

@@ -32,7 +32,7 @@ export interface DiscordConfig {
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-export const DEFAULT_MODEL_DIR = 'models/tiny-sd';
+export const DEFAULT_MODEL_DIR = 'models/emoji-sd';
 export const DEFAULT_STORE_URL = 'data';
 export const DEFAULT_API_URL = 'https://discord.com/api';
 

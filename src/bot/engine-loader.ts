@@ -2,11 +2,12 @@ import { basename, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { createEngine, EnginePool } from '../engine/index.ts';
 import type { Engine, ProviderChoice } from '../engine/types.ts';
-import { ensureDefaultModel } from '../models/default-model.ts';
+import { defaultModelDir, resolveModelDir } from '../models/default-model.ts';
 import { DEFAULT_MODEL_DIR } from './config.ts';
 
 /**
- * Opens the diffusion engine(s) for the bot, building the default tiny model on first use. Only the
+ * Opens the diffusion engine(s) for the bot (the committed emoji-sd by default; a tiny-sd folder is
+ * built on first use). Only the
  * CLI imports this module: the bot itself (and its unit tests) depend on the `Engine` interface
  * alone, so they never load onnxruntime.
  */
@@ -18,13 +19,13 @@ export async function openEngine(options: {
   logger: Logger;
   concurrency: number;
 }): Promise<Engine> {
-  const build = (dir: string) =>
+  const open = (dir: string) =>
     dir === DEFAULT_MODEL_DIR
-      ? ensureDefaultModel({ onBuild: (built) => options.logger.info({ dir: built }, 'building the default model (tiny-sd, random weights)') })
-      : Promise.resolve(dir);
-  const modelDir = await build(options.modelDir);
+      ? Promise.resolve(defaultModelDir())
+      : resolveModelDir(dir, (built) => options.logger.info({ dir: built }, 'building the tiny model (tiny-sd, random weights)'));
+  const modelDir = await open(options.modelDir);
   const others: string[] = [];
-  for (const dir of options.modelDirs ?? []) if (dir !== options.modelDir) others.push(await build(dir));
+  for (const dir of options.modelDirs ?? []) if (dir !== options.modelDir) others.push(await open(dir));
   const models = others.length > 0 ? { modelDirs: [modelDir, ...others], defaultModel: basename(resolve(modelDir)) } : { modelDir };
   // One engine (worker + sessions) per concurrent job: an engine runs one job at a time.
   const engines: Engine[] = [];

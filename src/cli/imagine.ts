@@ -6,7 +6,7 @@ import { createEngine } from '../engine/engine.ts';
 import type { EngineLogger } from '../engine/logger.ts';
 import { SCHEDULER_NAMES } from '../engine/schedulers/scheduler.ts';
 import { EngineError, type GenerateRequest, type ProviderChoice } from '../engine/types.ts';
-import { ensureDefaultModel } from '../models/default-model.ts';
+import { resolveModelDir } from '../models/default-model.ts';
 import { choiceOption, exitWithError, integerOption, numberOption } from './cli-errors.ts';
 
 const PROVIDERS: readonly ProviderChoice[] = ['auto', 'cpu', 'cuda', 'webgpu'];
@@ -64,7 +64,7 @@ async function main(): Promise<void> {
     .description('Generate an image with Stable Diffusion or SDXL (ONNX) from a text prompt, an init image, or (unconditional models) neither')
     .option('-p, --prompt <text>', 'what to draw (required, except for unconditional models, which take none)')
     .option('-n, --negative <text>', 'what to avoid (the unconditional side of guidance; none given: "" for SD, zeros for SDXL)')
-    .option('-m, --model <dir>', 'model folder in the diffusers ONNX layout (default: models/tiny-sd, built on first use)')
+    .option('-m, --model <dir>', 'model folder in the diffusers ONNX layout (default: models/emoji-sd; a folder named tiny-sd is built on first use)')
     .option('--seed <n>', 'seed, 0 … 4294967295 (random when omitted)', integerOption('--seed'))
     .option('--steps <n>', 'denoising steps, 1 … 150, up to 1000 for unconditional models (default 25)', integerOption('--steps'))
     .option('--guidance <g>', 'classifier-free guidance scale, 0 … 30 (default 7.5)', numberOption('--guidance'))
@@ -91,7 +91,7 @@ async function main(): Promise<void> {
 
   const logger = stderrLogger(options.verbose === true);
   const initImage = options.initImage === undefined ? undefined : await readInitImage(options.initImage);
-  const modelDir = options.model ?? (await ensureDefaultModel({ onBuild: (dir) => logger.info({}, `building the default model in ${dir} …`) }));
+  const modelDir = await resolveModelDir(options.model, (dir) => logger.info({}, `building the tiny model in ${dir} …`));
   const engine = await createEngine({ modelDir, provider: options.provider, logger });
 
   const abort = new AbortController();

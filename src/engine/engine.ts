@@ -10,7 +10,7 @@ import type { JobShape } from './memory/estimate.ts';
 import { formatParameters } from './output/parameters.ts';
 import { encodePng } from './output/png.ts';
 import { decodeInitImage, fitInitImage, initImageOutputSize } from './image/init-image.ts';
-import { DEFAULT_SESSION_SETTINGS, type SessionSettings } from './providers.ts';
+import { DEFAULT_SESSION_SETTINGS, arenaFromEnv, resolveArena, threadsFromEnv, type ArenaChoice, type SessionSettings } from './providers.ts';
 import { resolveRequest } from './request.ts';
 import {
   DEFAULTS,
@@ -47,8 +47,12 @@ export interface EngineOptions {
    * Default $IMAGINE_MEMORY_BUDGET_MB, else 75% of the machine's memory.
    */
   memoryBudgetMb?: number;
-  /** ONNX Runtime memory and thread settings (see SessionSettings). */
-  session?: Partial<SessionSettings>;
+  /**
+   * ONNX Runtime memory and thread settings (see SessionSettings). `cpuMemArena` defaults to
+   * $IMAGINE_CPU_MEM_ARENA (on, off, auto), else `auto`: on for models under 1 GB of weights;
+   * thread counts to $IMAGINE_INTRA_OP_THREADS / $IMAGINE_INTER_OP_THREADS, else 0 (ONNX Runtime's choice).
+   */
+  session?: Partial<Omit<SessionSettings, 'cpuMemArena'>> & { cpuMemArena?: ArenaChoice };
 }
 
 /** An engine serving one or more models; `listModels` reads their folders, it opens no session. */
@@ -167,14 +171,31 @@ class DiffusionEngine implements CatalogEngine {
   }
 }
 
-async function modelFolders(options: EngineOptions): Promise<string[]> {
-  const dirs = [...(options.modelDir !== undefined ? [options.modelDir] : []), ...(options.modelDirs ?? [])];
-  if (options.modelsDir !== undefined) dirs.push(...(await findModelFolders(options.modelsDir)));
-  const unique = [...new Map(dirs.map((dir) => [resolve(dir), dir])).keys()];
-  if (unique.length === 0) {
-    throw new EngineError('model-invalid', options.modelsDir !== undefined ? `${resolve(options.modelsDir)}: no model folders (none holds a model_index.json)` : 'no model given: pass modelDir, modelDirs or modelsDir');
+/**
+ * Describes the folders to serve. A folder named on its own must be readable; one found by
+ * scanning `modelsDir` that is not (an unknown pipeline class, broken JSON) is left out with a
+ * warning, so one bad download does not take the others down.
+ */
+async function catalogEntries(options: EngineOptions, log: EngineLogger): Promise<CatalogEntry[]> {
+  const named = [...(options.modelDir !== undefined ? [options.modelDir] : []), ...(options.modelDirs ?? [])].map((dir) => resolve(dir));
+  const scanned = options.modelsDir !== undefined ? (await findModelFolders(options.modelsDir)).filter((dir) => !named.includes(dir)) : [];
+  const entries: CatalogEntry[] = [];
+  for (const dir of new Set(named)) entries.push(await describeModelFolder(dir));
+  for (const dir of scanned) {
+    try {
+      entries.push(await describeModelFolder(dir));
+    } catch (error) {
+      if (!(error instanceof EngineError)) throw error;
+      log.warn({ dir, err: error }, `skipping model folder ${dir}: ${error.message}`);
+    }
   }
-  return unique;
+  if (entries.length === 0) {
+    throw new EngineError(
+      'model-invalid',
+      options.modelsDir !== undefined ? `${resolve(options.modelsDir)}: no usable model folders (none holds a readable model_index.json)` : 'no model given: pass modelDir, modelDirs or modelsDir',
+    );
+  }
+  return entries;
 }
 
 /**
@@ -184,21 +205,27 @@ async function modelFolders(options: EngineOptions): Promise<string[]> {
 export async function createEngine(options: EngineOptions): Promise<CatalogEngine> {
   const logger = options.logger ?? silentLogger;
   const provider = options.provider ?? 'auto';
-  const session: SessionSettings = { ...DEFAULT_SESSION_SETTINGS, ...options.session };
+  const arena = options.session?.cpuMemArena ?? arenaFromEnv();
+  const threads = threadsFromEnv();
+  const sessionFor = (entry: CatalogEntry): SessionSettings => ({
+    ...DEFAULT_SESSION_SETTINGS,
+    ...threads,
+    ...options.session,
+    cpuMemArena: resolveArena(arena, entry.memory.weightsBytes),
+  });
   const budgetBytes = resolveMemoryBudget(options.memoryBudgetMb);
-  const dirs = await modelFolders(options);
-  if (typeof options.backend === 'object' && dirs.length !== 1) {
+  const entries = await catalogEntries(options, logger);
+  if (typeof options.backend === 'object' && entries.length !== 1) {
     throw new EngineError('engine-failed', 'a backend object serves one model: pass modelDir alone');
   }
-  const entries: CatalogEntry[] = [];
-  for (const dir of dirs) entries.push(await describeModelFolder(dir));
   const makeBackend = (entry: CatalogEntry): EngineBackend => {
     if (typeof options.backend === 'object') return options.backend;
-    const backendOptions = { modelDir: entry.path, provider, logger: logger, session };
+    const backendOptions = { modelDir: entry.path, provider, logger, session: sessionFor(entry) };
     return options.backend === 'in-thread' ? new InThreadBackend(backendOptions) : new WorkerThreadBackend(backendOptions);
   };
-  const catalog = new ModelCatalog(entries, makeBackend, budgetBytes, logger);
-  const defaultModel = options.defaultModel ?? basename(resolve(options.modelDir ?? dirs[0]!));
+  // A model with the arena on keeps its last job's activations: count them as resident too.
+  const catalog = new ModelCatalog(entries, makeBackend, budgetBytes, logger, (entry) => sessionFor(entry).cpuMemArena);
+  const defaultModel = options.defaultModel ?? basename(resolve(options.modelDir ?? entries[0]!.path));
   try {
     const loaded = await catalog.preload(defaultModel);
     return new DiffusionEngine({ model: loaded.model, provider: loaded.provider, providerReason: loaded.providerReason }, catalog, defaultModel);

@@ -11,7 +11,7 @@ export type { CatalogModel } from './catalog/model-catalog.ts';
 export { describeModelFolder, findModelFolders, type CatalogEntry } from './catalog/model-entry.ts';
 export { MEMORY_BUDGET_ENV, resolveMemoryBudget } from './memory/budget.ts';
 export { largestFittingSize, peakBytes, type JobShape, type MemoryProfile } from './memory/estimate.ts';
-export { DEFAULT_SESSION_SETTINGS, type SessionSettings } from './providers.ts';
+export { ARENA_ENV, DEFAULT_SESSION_SETTINGS, type ArenaChoice, type SessionSettings } from './providers.ts';
 export { EnginePool } from './engine-pool.ts';
 export type { EngineBackend, BackendJob, LoadedBackendInfo } from './backends/backend.ts';
 export { InThreadBackend } from './backends/in-thread.ts';
@@ -21,6 +21,7 @@ export { formatParameters, parseParameters, type ParsedParameters } from './outp
 export { encodePng, readTextChunks } from './output/png.ts';
 export { isSchedulerName, randomSeed, resolveRequest } from './request.ts';
 export { SCHEDULER_NAMES } from './schedulers/scheduler.ts';
+export { loadClipTokenizer, type PromptTokenizer } from './tokenizer/clip-tokenizer.ts';
 export {
   DEFAULTS,
   EngineError,

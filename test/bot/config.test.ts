@@ -22,7 +22,7 @@ describe('loadConfig', () => {
     const config = loadConfig(valid);
     expect(config).toMatchObject({
       discord: { token: TOKEN, applicationId: '123456789012345678', apiUrl: 'https://discord.com/api', guildId: undefined },
-      modelDir: 'models/tiny-sd',
+      modelDir: 'models/emoji-sd',
       provider: 'auto',
       concurrency: 1,
       previewIntervalMs: 1500,

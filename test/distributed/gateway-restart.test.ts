@@ -29,5 +29,5 @@ describe('distributed mode: the gateway dies', () => {
     const results = await Promise.all(all.map(({ interaction }) => waitForResult(world, interaction, 180_000)));
     expect(cluster.results().map((message) => message.id).sort()).toEqual(results.map((message) => message.id).sort());
     expect(await cluster.deliveries(all.map(({ jobId }) => jobId))).toEqual([1, 1, 1]);
-  }, 300_000);
+  }, 480_000);
 });

@@ -47,7 +47,7 @@ describe('distributed mode: Redis goes away', () => {
     // A delivery cut off by the restart is finished by a rerun that edits the same message.
     expect(await cluster.deliveries(all.map(({ jobId }) => jobId))).toEqual([1, 1, 1, 1]);
     expect(cluster.results().map((message) => message.id).sort()).toEqual(results.map((message) => message.id).sort());
-  }, 300_000);
+  }, 480_000);
 
   it('with Redis down, /imagine is refused clearly and nothing is queued; both processes reconnect by themselves', async () => {
     const { cluster } = scene;
@@ -72,5 +72,5 @@ describe('distributed mode: Redis goes away', () => {
     // The refused job was never put anywhere: only the second one was ever taken by a worker.
     expect(cluster.logged('job taken')).toHaveLength(1);
     expect(cluster.results()).toHaveLength(1);
-  }, 300_000);
+  }, 480_000);
 });

@@ -27,7 +27,7 @@ describe('distributed mode: a worker that dies or stops', () => {
     // One final message: the reply itself, edited; nothing else in the channel shows a result.
     expect(cluster.results().map((message) => message.id)).toEqual([result.id]);
     expect(interaction.edits.filter((edit) => edit.ok && isResult(edit.message))).toHaveLength(1);
-  }, 300_000);
+  }, 480_000);
 
   it('SIGTERM with a job running past the grace period: the job is handed back and finishes on the other worker', async () => {
     const { cluster } = scene;
@@ -48,5 +48,5 @@ describe('distributed mode: a worker that dies or stops', () => {
     expect(embedField(result, 'Seed')).toBe('77');
     await cluster.waitForLog(other, 'job delivered', 30_000, jobId);
     expect(cluster.results().map((message) => message.id)).toEqual([result.id]);
-  }, 300_000);
+  }, 480_000);
 });

@@ -23,6 +23,9 @@ beforeAll(async () => {
   // Listed from its JSON alone: a broken graph only shows when it is used.
   await buildModel(join(models, 'broken'), { seed: 4 });
   await truncate(join(models, 'broken', 'unet', 'model.onnx'), 100);
+  // A pipeline the engine does not run: left out of the listing, with a warning.
+  await mkdir(join(models, 'audio'));
+  await writeFile(join(models, 'audio', 'model_index.json'), JSON.stringify({ _class_name: 'AudioLDMPipeline' }));
   // Not a model: no model_index.json.
   await mkdir(join(models, 'notes'));
   await writeFile(join(models, 'notes', 'README.md'), 'not a model\n');
@@ -37,8 +40,12 @@ const loadedNames = (engine: CatalogEngine): string[] => engine.listModels().fil
 
 describe('an engine over a folder of models', () => {
   it('lists every model folder with family, native size and capabilities, loading only the default', async () => {
-    const engine = await createEngine({ modelsDir: models, provider: 'cpu', backend: 'in-thread' });
+    const warnings: string[] = [];
+    const logger = { debug() {}, info() {}, error() {}, warn: (_: object, msg?: string) => void warnings.push(msg ?? '') };
+    const engine = await createEngine({ modelsDir: models, provider: 'cpu', backend: 'in-thread', logger });
     try {
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(/^skipping model folder \S+audio: \S+model_index\.json: pipeline class "AudioLDMPipeline" is not one/);
       const listed = engine.listModels();
       expect(listed.map((m) => m.name)).toEqual(['alpha', 'beta', 'broken', 'gamma']);
       for (const model of listed) {
@@ -73,7 +80,14 @@ describe('an engine over a folder of models', () => {
 
   it('unloads the least recently used model when the budget holds only two', async () => {
     // Room for the runtime, two models' weights and a small job, not three models.
-    const engine = await createEngine({ modelsDir: models, provider: 'cpu', backend: 'in-thread', memoryBudgetMb: RUNTIME_MB + 2.5 * weightsMb });
+    // Arena off: a loaded model then holds only its weights, which is all this budget has room for.
+    const engine = await createEngine({
+      modelsDir: models,
+      provider: 'cpu',
+      backend: 'in-thread',
+      memoryBudgetMb: RUNTIME_MB + 2.5 * weightsMb,
+      session: { cpuMemArena: false },
+    });
     try {
       expect(loadedNames(engine)).toEqual(['alpha']);
       await engine.generate({ ...request, model: 'beta' });

@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import { readTextChunks, withTextChunks } from '../../engine/output/png.ts';
 import type { RgbImage } from '../../engine/types.ts';
 import type { OutgoingFile } from './discord-messenger.ts';
 
@@ -17,13 +18,28 @@ export async function previewFile(preview: RgbImage, size = 256): Promise<Outgoi
   return { name: 'preview.webp', data };
 }
 
+/**
+ * A result smaller than `minSide` (emoji-sd draws 64×64) would be a speck in Discord: enlarge it by
+ * a whole factor with nearest-neighbour, so every model pixel stays a crisp square, and keep its
+ * parameters text chunk. Larger images pass through untouched.
+ */
+export async function enlargeSmallPng(png: Buffer, minSide = 256): Promise<Buffer> {
+  const { width, height } = await sharp(png).metadata();
+  if (width === undefined || height === undefined || Math.max(width, height) >= minSide) return png;
+  const factor = Math.ceil(minSide / Math.max(width, height));
+  const enlarged = await sharp(png).resize(width * factor, height * factor, { kernel: 'nearest' }).png().toBuffer();
+  return withTextChunks(enlarged, readTextChunks(png));
+}
+
 const WEBP_QUALITIES = [90, 80, 65, 50] as const;
 
 /**
- * The result images as attachments: PNG as the engine made them (with their parameters chunk) when
- * they fit Discord's upload limit together, else WebP at the best quality that fits.
+ * The result images as attachments: PNG as the engine made them (with their parameters chunk;
+ * small ones enlarged so Discord shows them at a visible size) when they fit Discord's upload
+ * limit together, else WebP at the best quality that fits.
  */
-export async function resultFiles(pngs: readonly Buffer[], baseName: string, uploadLimitBytes: number): Promise<OutgoingFile[]> {
+export async function resultFiles(engineImages: readonly Buffer[], baseName: string, uploadLimitBytes: number): Promise<OutgoingFile[]> {
+  const pngs = await Promise.all(engineImages.map((png) => enlargeSmallPng(png)));
   const name = (index: number, extension: string) =>
     pngs.length === 1 ? `${baseName}.${extension}` : `${baseName}-${index + 1}.${extension}`;
   const total = (files: readonly OutgoingFile[]) => files.reduce((sum, file) => sum + file.data.length, 0);

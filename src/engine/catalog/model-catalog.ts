@@ -24,6 +24,8 @@ export interface CatalogModel {
 
 interface Slot {
   entry: CatalogEntry;
+  /** Activations of the largest job run so far, when the model's arena keeps them. */
+  heldBytes: number;
   backend: EngineBackend | undefined;
   loaded: Promise<LoadedBackendInfo> | undefined;
   info: LoadedBackendInfo | undefined;
@@ -46,12 +48,14 @@ export class ModelCatalog {
     private readonly makeBackend: (entry: CatalogEntry) => EngineBackend,
     readonly budgetBytes: number,
     private readonly log: EngineLogger,
+    /** Whether a loaded model keeps its jobs' activations (ONNX Runtime's arena on) besides its weights. */
+    private readonly holdsActivations: (entry: CatalogEntry) => boolean = () => false,
   ) {
     for (const entry of entries) {
       if (this.slots.has(entry.name)) {
         throw new EngineError('model-invalid', `two model folders are both called "${entry.name}" (${this.slots.get(entry.name)!.entry.path} and ${entry.path}); rename one`);
       }
-      this.slots.set(entry.name, { entry, backend: undefined, loaded: undefined, info: undefined, lastUsed: 0 });
+      this.slots.set(entry.name, { entry, heldBytes: 0, backend: undefined, loaded: undefined, info: undefined, lastUsed: 0 });
     }
   }
 
@@ -95,8 +99,10 @@ export class ModelCatalog {
     const slot = this.slot(name);
     this.checkFits(name, job);
     slot.lastUsed = ++this.clock;
-    const needed = slot.entry.memory.weightsBytes + activationBytes(slot.entry.memory, job);
+    const activations = activationBytes(slot.entry.memory, job);
+    const needed = slot.entry.memory.weightsBytes + Math.max(activations, slot.heldBytes);
     await this.makeRoom(name, needed);
+    if (this.holdsActivations(slot.entry)) slot.heldBytes = Math.max(slot.heldBytes, activations);
     if (!slot.loaded) {
       const backend = this.makeBackend(slot.entry);
       slot.backend = backend;
@@ -125,7 +131,7 @@ export class ModelCatalog {
 
   private async makeRoom(keep: string, neededBytes: number): Promise<void> {
     const residentOthers = (): Slot[] => [...this.slots.values()].filter((s) => s.loaded && s.entry.name !== keep);
-    const used = (): number => RUNTIME_BYTES + residentOthers().reduce((sum, s) => sum + s.entry.memory.weightsBytes, 0);
+    const used = (): number => RUNTIME_BYTES + residentOthers().reduce((sum, s) => sum + s.entry.memory.weightsBytes + s.heldBytes, 0);
     while (used() + neededBytes > this.budgetBytes) {
       const victim = residentOthers().sort((a, b) => a.lastUsed - b.lastUsed)[0];
       if (!victim) break;
@@ -142,6 +148,7 @@ export class ModelCatalog {
     slot.backend = undefined;
     slot.loaded = undefined;
     slot.info = undefined;
+    slot.heldBytes = 0;
     await backend?.close();
   }
 

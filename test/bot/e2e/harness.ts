@@ -30,8 +30,8 @@ async function realEngine(): Promise<Engine> {
   // Imported lazily so that fake-engine runs never load onnxruntime. Each test process builds its
   // own tiny model (a fraction of a second) so parallel files never race on one folder.
   const { createEngine } = await import('../../../src/engine/index.ts');
-  const { ensureDefaultModel } = await import('../../../src/models/default-model.ts');
-  tinyModel ??= mkdtemp(path.join(tmpdir(), 'imagine-e2e-model-')).then((modelsDir) => ensureDefaultModel({ modelsDir }));
+  const { ensureTinyModel } = await import('../../../src/models/default-model.ts');
+  tinyModel ??= mkdtemp(path.join(tmpdir(), 'imagine-e2e-model-')).then((modelsDir) => ensureTinyModel({ modelsDir }));
   return createEngine({ modelDir: await tinyModel, provider: 'cpu' });
 }
 
@@ -196,8 +196,11 @@ export function isResult(message: FakeMessage | undefined): boolean {
   return embedField(message, 'Seed') !== undefined;
 }
 
-/** Waits until the interaction's reply shows a result, and returns that message. */
-export function waitForResult(world: World, interaction: InteractionHandle, timeoutMs = 20_000): Promise<FakeMessage> {
+/**
+ * Waits until the interaction's reply shows a result, and returns that message. The default bound
+ * only catches a hang: on a machine at load 13 a real-engine job that takes 2 s idle takes 30.
+ */
+export function waitForResult(world: World, interaction: InteractionHandle, timeoutMs = 90_000): Promise<FakeMessage> {
   return world.fake.waitFor(
     () => {
       const original = interaction.original();

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { APIApplicationCommandInteractionDataOption } from 'discord.js';
 import { createEngine } from '../../../src/engine/index.ts';
 import { buildModel } from '../../../src/models/builder/index.ts';
-import { ensureDefaultModel } from '../../../src/models/default-model.ts';
+import { ensureTinyModel } from '../../../src/models/default-model.ts';
 import type { FakeMessage } from '../../discord/fake-discord.ts';
 import { embedField, imagine, isResult, options, privateReplies, settings, useWorld, waitForResult, type World } from './harness.ts';
 
@@ -14,7 +14,7 @@ import { embedField, imagine, isResult, options, privateReplies, settings, useWo
 let modelDirs: Promise<string[]> | undefined;
 function servedModels(): Promise<string[]> {
   modelDirs ??= mkdtemp(path.join(tmpdir(), 'imagine-models-e2e-')).then(async (root) => {
-    const sd = await ensureDefaultModel({ modelsDir: root });
+    const sd = await ensureTinyModel({ modelsDir: root });
     const xl = path.join(root, 'tiny-xl');
     await buildModel(xl, { preset: 'tiny-sdxl', unet: { sampleSize: 32 } });
     return [sd, xl];

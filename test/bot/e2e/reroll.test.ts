@@ -21,7 +21,7 @@ describe('reroll and delete end to end', () => {
     const original = await firstResult(w);
 
     await w.fake.addReaction({ userId: w.bob, channelId: w.channel.id, messageId: original.id, emoji: '🔁' });
-    const reroll = await w.fake.waitFor(() => rerollsOf(w, original.id)[0], { timeoutMs: 20_000 });
+    const reroll = await w.fake.waitFor(() => rerollsOf(w, original.id)[0], { timeoutMs: 90_000 });
     expect(embedField(reroll, 'Seed')).not.toBe('42');
     expect(embedField(reroll, 'Prompt')).toBe('a lighthouse');
     expect(embedField(reroll, 'Steps')).toBe('4');
@@ -40,7 +40,7 @@ describe('reroll and delete end to end', () => {
     // A marker after both: gateway events reach the bot in order, so once bob's own 🔁 reroll has
     // finished, the events before it were handled long since. Waiting on that, not on a timer.
     await w.fake.addReaction({ userId: w.bob, channelId: w.channel.id, messageId: original.id, emoji: '🔁' });
-    await w.fake.waitFor(() => rerollsOf(w, original.id)[0], { timeoutMs: 20_000 });
+    await w.fake.waitFor(() => rerollsOf(w, original.id)[0], { timeoutMs: 90_000 });
     // The first job and bob's 🔁 only: neither the bot's 🔁 nor 👍 started anything.
     expect(running.engine.requests).toHaveLength(2);
     // One message replying to the original, whatever state it is in.
@@ -55,7 +55,7 @@ describe('reroll and delete end to end', () => {
 
     const second = await scene.startBot();
     await w.fake.addReaction({ userId: w.alice, channelId: w.channel.id, messageId: original.id, emoji: '🔁' });
-    const reroll = await w.fake.waitFor(() => rerollsOf(w, original.id)[0], { timeoutMs: 20_000 });
+    const reroll = await w.fake.waitFor(() => rerollsOf(w, original.id)[0], { timeoutMs: 90_000 });
     expect(embedField(reroll, 'Seed')).not.toBe('42');
     expect(second.engine.requests[0]?.prompt).toBe('a lighthouse');
   });
@@ -66,7 +66,7 @@ describe('reroll and delete end to end', () => {
     const original = await firstResult(w);
     const press = await w.fake.pressButton({ userId: w.bob, channelId: w.channel.id, messageId: original.id, customId: 'imagine:reroll' });
     expect((await press.waitForResponse()).type).toBe(6);
-    const reroll = await w.fake.waitFor(() => rerollsOf(w, original.id)[0], { timeoutMs: 20_000 });
+    const reroll = await w.fake.waitFor(() => rerollsOf(w, original.id)[0], { timeoutMs: 90_000 });
     expect(embedField(reroll, 'Seed')).not.toBe('42');
   });
 

@@ -7,9 +7,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { createEngine } from '../src/engine/engine.ts';
-import type { ResolvedProvider } from '../src/engine/types.ts';
-import { buildModel } from '../src/models/builder/index.ts';
+import { createEngine } from '../../src/engine/engine.ts';
+import type { ResolvedProvider } from '../../src/engine/types.ts';
+import { buildModel } from '../../src/models/builder/index.ts';
 
 export interface ImagePartsFigures {
   size: number;

@@ -7,18 +7,18 @@
  */
 import { Queue, Worker } from 'bullmq';
 import pino from 'pino';
-import { DiscordMessenger, type OutgoingMessage, type SentMessage } from '../src/bot/delivery/discord-messenger.ts';
-import { InProcessJobQueue } from '../src/bot/jobs/job-queue.ts';
-import { ResultOutbox, type OutboxEntry } from '../src/bot/results/result-outbox.ts';
-import { ResultStore, type ResultRecord } from '../src/bot/results/result-store.ts';
-import type { KeyValueStore } from '../src/bot/settings/key-value-store.ts';
-import { BULL_PREFIX, JOB_NAME, queueNameFor } from '../src/bot/jobs/bullmq/keys.ts';
-import { closeRedis, connectRedis, type RedisClient } from '../src/bot/jobs/bullmq/redis-client.ts';
-import type { WireJob } from '../src/bot/jobs/bullmq/wire-job.ts';
-import { createEngine } from '../src/engine/engine.ts';
-import type { Engine } from '../src/engine/types.ts';
-import { GpuWorker } from '../src/worker/gpu-worker.ts';
-import { startRedis } from '../test/redis/redis-server.ts';
+import { DiscordMessenger, type OutgoingMessage, type SentMessage } from '../../src/bot/delivery/discord-messenger.ts';
+import { InProcessJobQueue } from '../../src/bot/jobs/job-queue.ts';
+import { ResultOutbox, type OutboxEntry } from '../../src/bot/results/result-outbox.ts';
+import { ResultStore, type ResultRecord } from '../../src/bot/results/result-store.ts';
+import type { KeyValueStore } from '../../src/bot/settings/key-value-store.ts';
+import { BULL_PREFIX, JOB_NAME, queueNameFor } from '../../src/bot/jobs/bullmq/keys.ts';
+import { closeRedis, connectRedis, type RedisClient } from '../../src/bot/jobs/bullmq/redis-client.ts';
+import type { WireJob } from '../../src/bot/jobs/bullmq/wire-job.ts';
+import { createEngine } from '../../src/engine/engine.ts';
+import type { Engine } from '../../src/engine/types.ts';
+import { GpuWorker } from '../../src/worker/gpu-worker.ts';
+import { startRedis } from '../../test/redis/redis-server.ts';
 
 type Row = (label: string, value: string) => void;
 
