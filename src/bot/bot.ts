@@ -17,6 +17,8 @@ import type { StoreBackend } from './settings/stores.ts';
 import { DiscordChannelDirectory } from './moderation/settings-scope.ts';
 import { Cooldown } from './moderation/cooldown.ts';
 import { DiscordCommandPermissions } from './moderation/command-permissions.ts';
+import { UserPrefsStore, type UserPrefs } from './settings/user-prefs.ts';
+import { engineModelDirectory, singleModelDirectory, type ModelDirectory } from './models/served-models.ts';
 
 export interface ImagineBotOptions {
   discord: { token: string; applicationId: string; apiUrl: string };
@@ -32,7 +34,7 @@ export interface ImagineBotOptions {
   /** A different queue implementation (e.g. shared across processes); defaults to the in-process one. */
   queue?: JobQueue<Job>;
   /** The distributed mode: jobs go to workers through this desk instead of running here. */
-  distributed?: { jobs: JobDesk; engineInfo: EngineInfo };
+  distributed?: { jobs: JobDesk; engineInfo: EngineInfo; models?: ModelDirectory };
   /** Defaults: no DMs, 10 s between a member's rerolls, refusal notices kept 15 s. */
   moderation?: { allowDms?: boolean; rerollCooldownMs?: number; noticeLifetimeMs?: number };
 }
@@ -95,6 +97,8 @@ export class ImagineBot {
         rerollCooldown: new Cooldown(options.moderation?.rerollCooldownMs ?? DEFAULT_REROLL_COOLDOWN_MS),
         noticeLifetimeMs: options.moderation?.noticeLifetimeMs ?? DEFAULT_NOTICE_LIFETIME_MS,
       },
+      prefs: new UserPrefsStore(options.stores.open<UserPrefs>('prefs')),
+      models: distributed ? (distributed.models ?? singleModelDirectory(distributed.engineInfo)) : engineModelDirectory(engine!),
       results,
       outbox,
       messenger,

@@ -5,6 +5,8 @@ import type { ProviderChoice } from '../engine/types.ts';
 export interface BotConfig {
   discord: DiscordConfig;
   modelDir: string;
+  /** Every model folder the embedded bot serves (IMAGINE_MODEL first, the default, then IMAGINE_MODELS). */
+  modelDirs: string[];
   provider: ProviderChoice;
   concurrency: number;
   previewIntervalMs: number;
@@ -74,6 +76,7 @@ const discordShape = {
 const botShape = {
   ...discordShape,
   IMAGINE_MODEL: z.string().default(DEFAULT_MODEL_DIR),
+  IMAGINE_MODELS: z.string().optional(),
   IMAGINE_PROVIDER: z.enum(['auto', 'cpu', 'cuda', 'webgpu'], {
     error: 'IMAGINE_PROVIDER must be one of auto, cpu, cuda, webgpu',
   }).default('auto'),
@@ -156,6 +159,7 @@ export function loadConfig(env: Env): BotConfig {
       guildId: parsed.DISCORD_GUILD_ID,
     },
     modelDir: parsed.IMAGINE_MODEL,
+    modelDirs: [...new Set([parsed.IMAGINE_MODEL, ...(parsed.IMAGINE_MODELS ?? '').split(',').map((dir) => dir.trim()).filter(Boolean)])],
     provider: parsed.IMAGINE_PROVIDER,
     concurrency: parsed.IMAGINE_CONCURRENCY,
     previewIntervalMs: parsed.IMAGINE_PREVIEW_INTERVAL_MS,

@@ -1,7 +1,9 @@
-import type { ChatInputCommandInteraction, RESTPostAPIChatInputApplicationCommandsJSONBody } from 'discord.js';
+import type { AutocompleteInteraction, ChatInputCommandInteraction, RESTPostAPIChatInputApplicationCommandsJSONBody } from 'discord.js';
 import type { Logger } from 'pino';
 import type { EngineInfo } from '../engine/types.ts';
 import type { ChannelSettingsStore } from './settings/channel-settings.ts';
+import type { UserPrefsStore } from './settings/user-prefs.ts';
+import type { ModelDirectory } from './models/served-models.ts';
 import type { DiscordMessenger } from './delivery/discord-messenger.ts';
 import type { JobDesk } from './jobs/job-desk.ts';
 import type { ResultOutbox } from './results/result-outbox.ts';
@@ -29,6 +31,10 @@ export interface BotContext {
   moderation: ModerationPolicy;
   /** Discord's per-command permission overrides, for actions that are not the command itself (🔁). */
   commandPermissions: CommandPermissionChecker;
+  /** Members' own /imagine defaults (/prefs). */
+  prefs: UserPrefsStore;
+  /** The models members can choose from. */
+  models: ModelDirectory;
   results: ResultStore;
   /** Finished images until they reach their owner; /imagine-history reads it. */
   outbox: ResultOutbox;
@@ -43,4 +49,6 @@ export interface SlashCommand {
   /** The registration payload. */
   data: RESTPostAPIChatInputApplicationCommandsJSONBody;
   execute(interaction: ChatInputCommandInteraction, context: BotContext): Promise<void>;
+  /** Suggestions for an option marked `autocomplete`. */
+  autocomplete?(interaction: AutocompleteInteraction, context: BotContext): Promise<void>;
 }

@@ -1,3 +1,4 @@
+import { basename, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { createEngine, EnginePool } from '../engine/index.ts';
 import type { Engine, ProviderChoice } from '../engine/types.ts';
@@ -10,16 +11,27 @@ import { DEFAULT_MODEL_DIR } from './config.ts';
  * CLI imports this module: the bot itself (and its unit tests) depend on the `Engine` interface
  * alone, so they never load onnxruntime.
  */
-export async function openEngine(options: { modelDir: string; provider: ProviderChoice; logger: Logger; concurrency: number }): Promise<Engine> {
-  const modelDir =
-    options.modelDir === DEFAULT_MODEL_DIR
-      ? defaultModelDir()
-      : await resolveModelDir(options.modelDir, (dir) => options.logger.info({ dir }, 'building the tiny model (tiny-sd, random weights)'));
+export async function openEngine(options: {
+  modelDir: string;
+  /** Further model folders members may choose with /imagine model: (modelDir stays the default). */
+  modelDirs?: readonly string[];
+  provider: ProviderChoice;
+  logger: Logger;
+  concurrency: number;
+}): Promise<Engine> {
+  const open = (dir: string) =>
+    dir === DEFAULT_MODEL_DIR
+      ? Promise.resolve(defaultModelDir())
+      : resolveModelDir(dir, (built) => options.logger.info({ dir: built }, 'building the tiny model (tiny-sd, random weights)'));
+  const modelDir = await open(options.modelDir);
+  const others: string[] = [];
+  for (const dir of options.modelDirs ?? []) if (dir !== options.modelDir) others.push(await open(dir));
+  const models = others.length > 0 ? { modelDirs: [modelDir, ...others], defaultModel: basename(resolve(modelDir)) } : { modelDir };
   // One engine (worker + sessions) per concurrent job: an engine runs one job at a time.
   const engines: Engine[] = [];
   try {
     for (let i = 0; i < options.concurrency; i++) {
-      engines.push(await createEngine({ modelDir, provider: options.provider, logger: options.logger.child({ engine: i }) }));
+      engines.push(await createEngine({ ...models, provider: options.provider, logger: options.logger.child({ engine: i }) }));
     }
   } catch (error) {
     await Promise.allSettled(engines.map((engine) => engine.close()));

@@ -43,10 +43,11 @@ async function openJobs(config: BotConfig, logger: Logger) {
       previewIntervalMs: config.previewIntervalMs,
       logger,
     });
-    return { distributed: { jobs: gateway.desk, engineInfo: gateway.engineInfo }, close: () => gateway.close() };
+    return { distributed: { jobs: gateway.desk, engineInfo: gateway.engineInfo, models: gateway.models }, close: () => gateway.close() };
   }
   const engine = await openEngine({
     modelDir: config.modelDir,
+    modelDirs: config.modelDirs,
     provider: config.provider,
     concurrency: config.concurrency,
     logger: logger.child({ component: 'engine' }),

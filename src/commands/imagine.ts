@@ -1,4 +1,4 @@
-import { InteractionContextType, SlashCommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
+import { InteractionContextType, SlashCommandBuilder, type AutocompleteInteraction, type ChatInputCommandInteraction } from 'discord.js';
 import { SCHEDULER_NAMES } from '../engine/schedulers/scheduler.ts';
 import { LIMITS } from '../engine/types.ts';
 import type { ChannelSettings } from '../bot/settings/channel-settings.ts';
@@ -12,13 +12,15 @@ import { StoreError } from '../bot/settings/key-value-store.ts';
 import { settingsChannelIdOf } from '../bot/moderation/settings-scope.ts';
 
 export const DMS_REFUSED = 'I only make images in servers: the operator of this bot has not turned on /imagine in DMs.';
+import type { UserPrefs } from '../bot/settings/user-prefs.ts';
+import { suggestModels } from '../bot/interactions/model-autocomplete.ts';
 
 export const SETTINGS_UNAVAILABLE = "I cannot read this channel's settings right now, so I am not taking jobs here. Please try again later.";
 
 /** Past this, acknowledge first and validate after: Discord drops interactions not answered in 3 s. */
 const SETTINGS_LOOKUP_BUDGET_MS = 1500;
 
-const SIZE_LABELS = { square: 'square (1:1)', portrait: 'portrait (2:3)', landscape: 'landscape (3:2)' } as const;
+const SIZE_LABELS = { square: 'square', portrait: 'portrait (tall)', landscape: 'landscape (wide)' } as const;
 
 const data = new SlashCommandBuilder()
   .setName('imagine')
@@ -43,7 +45,7 @@ const data = new SlashCommandBuilder()
   .addStringOption((option) =>
     option
       .setName('size')
-      .setDescription("Shape, at the model's native resolution")
+      .setDescription("Shape, from the model's native size (SD 512 → 512×768; SDXL 1024 → 896×1152)")
       .addChoices(...SIZE_NAMES.map((size) => ({ name: SIZE_LABELS[size], value: size }))),
   )
   .addStringOption((option) =>
@@ -55,6 +57,7 @@ const data = new SlashCommandBuilder()
   .addIntegerOption((option) =>
     option.setName('count').setDescription('How many images').setMinValue(LIMITS.count.min).setMaxValue(LIMITS.count.max),
   )
+  .addStringOption((option) => option.setName('model').setDescription('Which model draws it').setAutocomplete(true))
   .toJSON();
 
 function readOptions(interaction: ChatInputCommandInteraction): ImagineOptions {
@@ -68,11 +71,17 @@ function readOptions(interaction: ChatInputCommandInteraction): ImagineOptions {
     size: options.getString('size') ?? undefined,
     scheduler: options.getString('scheduler') ?? undefined,
     count: options.getInteger('count') ?? undefined,
+    model: options.getString('model') ?? undefined,
   };
 }
 
-/** The channel's settings, or undefined if the store is too slow to answer before we must acknowledge. */
-async function settingsWithinBudget(lookup: Promise<ChannelSettings>): Promise<ChannelSettings | undefined> {
+interface Lookups {
+  settings: ChannelSettings;
+  prefs: UserPrefs;
+}
+
+/** The channel's settings and the member's prefs, or undefined if the store is too slow to answer before we must acknowledge. */
+async function settingsWithinBudget(lookup: Promise<Lookups>): Promise<Lookups | undefined> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), SETTINGS_LOOKUP_BUDGET_MS)));
   try {
@@ -92,13 +101,15 @@ async function execute(interaction: ChatInputCommandInteraction, context: BotCon
 
   // Refusals are checked before acknowledging where possible, so that they can be plain ephemeral replies.
   // A thread or forum post follows its parent channel's settings.
-  const lookup = context.settings.get(settingsChannelIdOf(interaction.channel, channelId));
-  let settings: ChannelSettings | undefined;
+  const lookup = Promise.all([context.settings.get(settingsChannelIdOf(interaction.channel, channelId)), context.prefs.get(interaction.user.id)]).then(
+    ([settings, prefs]) => ({ settings, prefs }),
+  );
+  let looked: Lookups | undefined;
   try {
-    settings = await settingsWithinBudget(lookup);
-    if (settings === undefined) {
+    looked = await settingsWithinBudget(lookup);
+    if (looked === undefined) {
       await interaction.deferReply();
-      settings = await lookup;
+      looked = await lookup;
     }
   } catch (error) {
     if (!(error instanceof StoreError)) throw error;
@@ -107,8 +118,8 @@ async function execute(interaction: ChatInputCommandInteraction, context: BotCon
     context.logger.error({ err: error, incidentId, channelId }, 'channel settings unreadable; job refused');
     return replyPrivately(interaction, `${SETTINGS_UNAVAILABLE} (id \`${incidentId}\`)`);
   }
-  const { nativeWidth, nativeHeight } = context.engineInfo.model;
-  const check = resolveImagineRequest(options, settings, { width: nativeWidth, height: nativeHeight });
+  const models = await context.models.list();
+  const check = resolveImagineRequest(options, looked.settings, { models, defaultModel: context.models.defaultModel, prefs: looked.prefs });
   if (!check.ok) return replyPrivately(interaction, check.message);
   const place = await context.jobs.reserve(interaction.user.id);
   if (!place.accepted) return replyPrivately(interaction, admissionRefusal(place));
@@ -145,4 +156,6 @@ async function execute(interaction: ChatInputCommandInteraction, context: BotCon
   if (!outcome.accepted) await replyPrivately(interaction, admissionRefusal(outcome));
 }
 
-export const imagineCommand: SlashCommand = { name: 'imagine', data, execute };
+const autocomplete = (interaction: AutocompleteInteraction, context: BotContext) => suggestModels(interaction, context, 'channel');
+
+export const imagineCommand: SlashCommand = { name: 'imagine', data, execute, autocomplete };

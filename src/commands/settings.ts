@@ -4,6 +4,7 @@ import {
   PermissionFlagsBits,
   SlashCommandBuilder,
   type APIEmbed,
+  type AutocompleteInteraction,
   type ChatInputCommandInteraction,
 } from 'discord.js';
 import { SCHEDULER_NAMES } from '../engine/schedulers/scheduler.ts';
@@ -17,6 +18,8 @@ import { isSchedulerName } from '../engine/request.ts';
 import { replyPrivately } from '../bot/interactions/interaction-replies.ts';
 import { canManageSettings } from '../bot/interactions/permissions.ts';
 import { isSizeName, SIZE_NAMES } from '../bot/jobs/sizes.ts';
+import { suggestModels } from '../bot/interactions/model-autocomplete.ts';
+import { promptModels, type ServedModel } from '../bot/models/served-models.ts';
 
 /** Typed into a text setting, clears it. */
 const CLEAR_WORD = 'none';
@@ -30,6 +33,8 @@ const SETTING_LABELS: Record<SettingName, string> = {
   negative: 'default negative prompt',
   maxSteps: 'maximum steps',
   maxCount: 'maximum images per job',
+  model: 'default model',
+  allowedModels: 'allowed models',
   bannedWords: 'banned words',
 };
 
@@ -63,6 +68,13 @@ const data = new SlashCommandBuilder()
       .addIntegerOption((o) =>
         o.setName('max_count').setDescription('Most images per job').setMinValue(LIMITS.count.min).setMaxValue(LIMITS.count.max),
       )
+      .addStringOption((o) => o.setName('model').setDescription('Default model').setAutocomplete(true))
+      .addStringOption((o) =>
+        o
+          .setName('allowed_models')
+          .setDescription(`Comma-separated models /imagine may use here ("${CLEAR_WORD}" allows all)`)
+          .setMaxLength(2000),
+      )
       .addStringOption((o) =>
         o
           .setName('banned_words')
@@ -94,6 +106,8 @@ export function describeSettings(settings: ChannelSettings): APIEmbed {
     { name: 'Negative prompt', value: settings.negative ? settings.negative.slice(0, 1024) : '(none)' },
     { name: 'Maximum steps', value: orDefault(settings.maxSteps, String(LIMITS.steps.max)) },
     { name: 'Maximum images per job', value: orDefault(settings.maxCount, String(LIMITS.count.max)) },
+    { name: 'Model', value: orDefault(settings.model, "the bot's") },
+    { name: 'Allowed models', value: settings.allowedModels ? settings.allowedModels.join(', ').slice(0, 1024) || '(none)' : 'all' },
     { name: 'Banned words', value: settings.bannedWords.length > 0 ? settings.bannedWords.join(', ').slice(0, 1024) : '(none)' },
   ];
   return { title: '/imagine settings for this channel', fields: fields.map((field) => ({ ...field, inline: field.name !== 'Banned words' })) };
@@ -101,7 +115,7 @@ export function describeSettings(settings: ChannelSettings): APIEmbed {
 
 type Changes = { ok: true; changes: Partial<ChannelSettings> } | { ok: false; message: string };
 
-function readChanges(interaction: ChatInputCommandInteraction): Changes {
+function readChanges(interaction: ChatInputCommandInteraction, served: readonly ServedModel[]): Changes {
   const options = interaction.options;
   const changes: Partial<ChannelSettings> = {};
   const enabled = options.getBoolean('enabled');
@@ -136,6 +150,21 @@ function readChanges(interaction: ChatInputCommandInteraction): Changes {
     if (!isSchedulerName(scheduler)) return { ok: false, message: `scheduler must be one of ${SCHEDULER_NAMES.join(', ')}.` };
     changes.scheduler = scheduler;
   }
+  const usable = promptModels(served).map((model) => model.name);
+  const unknownModel = (name: string) => ({ ok: false as const, message: `There is no model “${name}”. Models: ${usable.join(', ')}.` });
+  const model = options.getString('model');
+  if (model !== null) {
+    if (!usable.includes(model)) return unknownModel(model);
+    changes.model = model;
+  }
+  const allowed = options.getString('allowed_models');
+  if (allowed !== null) {
+    const list = allowed.trim().toLowerCase() === CLEAR_WORD ? undefined : [...new Set(allowed.split(',').map((name) => name.trim()).filter(Boolean))];
+    const unknown = list?.find((name) => !usable.includes(name));
+    if (unknown !== undefined) return unknownModel(unknown);
+    if (list?.length === 0) return { ok: false, message: `allowed_models needs at least one model ("${CLEAR_WORD}" allows all).` };
+    changes.allowedModels = list;
+  }
   const negative = options.getString('negative');
   if (negative !== null) changes.negative = negative.trim().toLowerCase() === CLEAR_WORD ? undefined : negative.trim();
   const banned = options.getString('banned_words');
@@ -150,6 +179,9 @@ function inconsistency(settings: ChannelSettings): string | undefined {
   const maxSteps = effectiveMax(settings.maxSteps, LIMITS.steps.max);
   if (settings.steps !== undefined && settings.steps > maxSteps) {
     return `Default steps (${settings.steps}) would be above the maximum steps (${maxSteps}).`;
+  }
+  if (settings.model !== undefined && settings.allowedModels !== undefined && !settings.allowedModels.includes(settings.model)) {
+    return `The default model (${settings.model}) would not be among the allowed models (${settings.allowedModels.join(', ')}).`;
   }
   return undefined;
 }
@@ -180,7 +212,7 @@ async function execute(interaction: ChatInputCommandInteraction, context: BotCon
     await reply(setting ? `Reset ${SETTING_LABELS[setting as SettingName]}.` : 'Reset all settings.', settings);
     return;
   }
-  const read = readChanges(interaction);
+  const read = readChanges(interaction, await context.models.list());
   if (!read.ok) return replyPrivately(interaction, read.message);
   const problem = inconsistency({ ...(await context.settings.get(channelId)), ...read.changes });
   if (problem) return replyPrivately(interaction, problem);
@@ -189,4 +221,6 @@ async function execute(interaction: ChatInputCommandInteraction, context: BotCon
   await reply('Saved.', settings);
 }
 
-export const settingsCommand: SlashCommand = { name: 'settings', data, execute };
+const autocomplete = (interaction: AutocompleteInteraction, context: BotContext) => suggestModels(interaction, context, 'everywhere');
+
+export const settingsCommand: SlashCommand = { name: 'settings', data, execute, autocomplete };

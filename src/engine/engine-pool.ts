@@ -1,3 +1,4 @@
+import type { CatalogModel } from './catalog/model-catalog.ts';
 import { EngineError, type Engine, type EngineInfo, type GenerateOptions, type GenerateRequest, type GenerateResult } from './types.ts';
 
 /**
@@ -14,6 +15,12 @@ export class EnginePool implements Engine {
     if (engines.length === 0) throw new Error('EnginePool needs at least one engine');
     this.info = engines[0]!.info;
     this.idle = [...engines];
+  }
+
+  /** The models each engine serves (they all serve the same ones). */
+  listModels(): CatalogModel[] {
+    const first = this.engines[0] as Engine & { listModels?: () => CatalogModel[] };
+    return first.listModels?.() ?? [];
   }
 
   get size(): number {

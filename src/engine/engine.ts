@@ -135,6 +135,7 @@ class DiffusionEngine implements CatalogEngine {
         parameters,
         timings: { totalMs: performance.now() - started, ...output.timings },
         ...(output.notes && output.notes.length > 0 && { notes: output.notes }),
+        ...(output.dropped && { dropped: output.dropped }),
       } satisfies GenerateResult;
     });
     this.queueTail = job.catch(() => undefined);

@@ -124,6 +124,11 @@ export interface GenerateResult {
   timings: { totalMs: number; encodeMs: number; denoiseMs: number; decodeMs: number; perStepMs: number; initImageMs?: number; safetyCheckMs?: number };
   /** Caveats about this run, e.g. that an older VAE-encoder export makes img2img not seed-exact. */
   notes?: string[];
+  /**
+   * Prompt text past the text encoder's token limit (CLIP: 77 tokens, begin and end included), which
+   * diffusers cuts off as the engine does; absent when everything fit. Words as the tokenizer decodes them (lower case).
+   */
+  dropped?: { maxTokens: number; prompt?: string; negativePrompt?: string };
 }
 
 /** What a model can do; the CLI and bot offer only these. */

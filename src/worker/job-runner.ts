@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { resultContent } from '../bot/delivery/prompt-notice.ts';
 import { CoalescingUpdater } from '../bot/delivery/coalescing-updater.ts';
 import { REROLL_EMOJI } from '../bot/interactions/custom-ids.ts';
 import { describeDiscordError, retryAfterMs } from '../bot/delivery/discord-errors.ts';
@@ -133,7 +134,7 @@ export class JobRunner {
         ...(files.length === 1 && files[0] ? { imageName: files[0].name } : {}),
         ...(parentUrl ? { parentUrl } : {}),
       });
-      return { content: `<@${job.userId}>`, embeds: [embed], files, components: [resultRow()] };
+      return { content: resultContent(job.userId, result), embeds: [embed], files, components: [resultRow()] };
     };
     const outcome: DeliveryOutcome = await updater.finish(() =>
       deliverResult(build, { messenger, reply: job.reply, ownerId: job.userId, channelId: job.channelId, uploadLimitBytes, logger: job.log }),

@@ -3,12 +3,16 @@ import { findBannedWord, parseWordList } from '../../src/bot/settings/banned-wor
 import { DEFAULT_CHANNEL_SETTINGS, type ChannelSettings } from '../../src/bot/settings/channel-settings.ts';
 import { resolveImagineRequest, type ImagineOptions } from '../../src/bot/jobs/imagine-request.ts';
 import { dimensionsFor } from '../../src/bot/jobs/sizes.ts';
+import type { ServedModel } from '../../src/bot/models/served-models.ts';
 
 const native = { width: 512, height: 512 };
+const capabilities = { textToImage: true, img2img: true, safetyChecker: false, unconditional: false };
+const sd: ServedModel = { name: 'sd', family: 'sd', nativeWidth: 512, nativeHeight: 512, capabilities };
+const models = { models: [sd], defaultModel: 'sd' };
 const channel = (overrides: Partial<ChannelSettings> = {}): ChannelSettings => ({ ...DEFAULT_CHANNEL_SETTINGS, bannedWords: [], ...overrides });
 
 function resolve(options: Partial<ImagineOptions>, settings: ChannelSettings = channel()) {
-  return resolveImagineRequest({ prompt: 'a cat', ...options }, settings, native);
+  return resolveImagineRequest({ prompt: 'a cat', ...options }, settings, models);
 }
 
 function refusal(options: Partial<ImagineOptions>, settings?: ChannelSettings): string {
@@ -31,7 +35,7 @@ describe('resolveImagineRequest', () => {
   it('fills the engine defaults when neither user nor channel says otherwise', () => {
     expect(resolve({})).toEqual({
       ok: true,
-      request: { prompt: 'a cat', steps: 25, guidance: 7.5, width: 512, height: 512, count: 1 },
+      request: { prompt: 'a cat', steps: 25, guidance: 7.5, width: 512, height: 512, count: 1, model: 'sd' },
     });
   });
 
@@ -39,7 +43,7 @@ describe('resolveImagineRequest', () => {
     const result = resolve({ negative: 'blurry', seed: 4294967295, steps: 30, guidance: 0, size: 'landscape', scheduler: 'euler-a', count: 4 });
     expect(result).toEqual({
       ok: true,
-      request: { prompt: 'a cat', negativePrompt: 'blurry', seed: 4294967295, steps: 30, guidance: 0, scheduler: 'euler-a', width: 768, height: 512, count: 4 },
+      request: { prompt: 'a cat', negativePrompt: 'blurry', seed: 4294967295, steps: 30, guidance: 0, scheduler: 'euler-a', width: 768, height: 512, count: 4, model: 'sd' },
     });
   });
 
@@ -65,7 +69,7 @@ describe('resolveImagineRequest', () => {
     const settings = channel({ steps: 12, guidance: 4, size: 'portrait', scheduler: 'lcm', negative: 'ugly' });
     expect(resolve({}, settings)).toEqual({
       ok: true,
-      request: { prompt: 'a cat', negativePrompt: 'ugly', steps: 12, guidance: 4, scheduler: 'lcm', width: 512, height: 768, count: 1 },
+      request: { prompt: 'a cat', negativePrompt: 'ugly', steps: 12, guidance: 4, scheduler: 'lcm', width: 512, height: 768, count: 1, model: 'sd' },
     });
   });
 
@@ -109,5 +113,49 @@ describe('banned words', () => {
 
   it('parses comma-separated lists without blanks or duplicates', () => {
     expect(parseWordList(' gore,  Gore , ,red   paint ')).toEqual(['gore', 'red paint']);
+  });
+});
+
+describe('model choice', () => {
+  const xl: ServedModel = { name: 'xl', family: 'sdxl', nativeWidth: 1024, nativeHeight: 1024, capabilities };
+  const ddpm: ServedModel = { name: 'ddpm', family: 'unconditional', nativeWidth: 32, nativeHeight: 32, capabilities: { ...capabilities, textToImage: false, unconditional: true } };
+  const served = { models: [sd, xl, ddpm], defaultModel: 'sd' };
+  const pick = (options: Partial<ImagineOptions>, settings = channel(), prefs = {}) =>
+    resolveImagineRequest({ prompt: 'a cat', ...options }, settings, { ...served, prefs });
+
+  it('gives SDXL its aspect buckets of about its native area', () => {
+    expect(dimensionsFor('square', { width: 1024, height: 1024, family: 'sdxl' })).toEqual({ width: 1024, height: 1024 });
+    expect(dimensionsFor('portrait', { width: 1024, height: 1024, family: 'sdxl' })).toEqual({ width: 896, height: 1152 });
+    expect(dimensionsFor('landscape', { width: 1024, height: 1024, family: 'sdxl' })).toEqual({ width: 1152, height: 896 });
+  });
+
+  it('sizes follow the chosen model', () => {
+    const result = pick({ model: 'xl', size: 'portrait' });
+    expect(result.ok && result.request).toMatchObject({ model: 'xl', width: 896, height: 1152 });
+    const fallback = pick({ size: 'portrait' });
+    expect(fallback.ok && fallback.request).toMatchObject({ model: 'sd', width: 512, height: 768 });
+  });
+
+  it('refuses unknown, prompt-less and disallowed models, naming those allowed', () => {
+    const refused = (result: ReturnType<typeof pick>) => (result.ok ? 'accepted' : result.message);
+    expect(refused(pick({ model: 'nope' }))).toBe('There is no model “nope”. Models here: sd, xl.');
+    expect(refused(pick({ model: 'ddpm' }))).toBe('ddpm draws without a prompt, so /imagine cannot use it.');
+    expect(refused(pick({ model: 'sd' }, channel({ allowedModels: ['xl'] })))).toBe('sd is not allowed in this channel. Models here: xl.');
+  });
+
+  it('prefers the member’s model, then the channel’s, then the bot’s, among those allowed here', () => {
+    const modelOf = (result: ReturnType<typeof pick>) => (result.ok ? result.request.model : result.message);
+    expect(modelOf(pick({}, channel({ model: 'xl' })))).toBe('xl');
+    expect(modelOf(pick({}, channel({ model: 'sd' }), { model: 'xl' }))).toBe('xl');
+    // A preference the channel does not allow gives way to the channel's choice instead of failing.
+    expect(modelOf(pick({}, channel({ model: 'sd', allowedModels: ['sd'] }), { model: 'xl' }))).toBe('sd');
+    expect(modelOf(pick({}, channel({ allowedModels: ['xl'] })))).toBe('xl');
+  });
+
+  it('keeps preferences within the channel’s limits instead of refusing them', () => {
+    const result = pick({}, channel({ maxSteps: 10, steps: 5 }), { steps: 40, size: 'landscape', scheduler: 'heun' });
+    expect(result.ok && result.request).toMatchObject({ steps: 10, width: 768, height: 512, scheduler: 'heun' });
+    const explicit = pick({ steps: 3, size: 'square' }, channel(), { steps: 40, size: 'landscape' });
+    expect(explicit.ok && explicit.request).toMatchObject({ steps: 3, width: 512, height: 512 });
   });
 });

@@ -520,9 +520,12 @@ export class Core {
     name: string;
     options?: APIApplicationCommandInteractionDataOption[];
     commandType?: ApplicationCommandType;
+    /** An autocomplete request (one option carries `focused: true`) instead of a command run. */
+    autocomplete?: boolean;
   }): InteractionRecord {
     const channel = this.state.channel(options.channelId);
-    const record = this.interactionBase(InteractionType.ApplicationCommand, options.userId, options.guildId, channel);
+    const interactionType = options.autocomplete ? InteractionType.ApplicationCommandAutocomplete : InteractionType.ApplicationCommand;
+    const record = this.interactionBase(interactionType, options.userId, options.guildId, channel);
     const type = options.commandType ?? ApplicationCommandType.ChatInput;
     // Prefer the id the bot registered (guild command first, as Discord resolves it), so
     // interaction.command and commandGuildId line up with the registration.

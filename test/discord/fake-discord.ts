@@ -475,6 +475,12 @@ export class FakeDiscord {
     return new InteractionHandle(this, this.core, record);
   }
 
+  /** Asks for suggestions while the user types: mark the option being typed with `focused: true`. */
+  async sendAutocomplete(options: UserAction & { name: string; options: APIApplicationCommandInteractionDataOption[] }): Promise<InteractionHandle> {
+    const record = this.core.sendCommand({ ...options, guildId: this.guildOf(options), autocomplete: true });
+    return new InteractionHandle(this, this.core, record);
+  }
+
   async pressButton(options: UserAction & { messageId: string; customId: string; values?: string[] }): Promise<InteractionHandle> {
     const record = this.core.pressComponent({ ...options, guildId: this.guildOf(options) });
     return new InteractionHandle(this, this.core, record);

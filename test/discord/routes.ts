@@ -376,6 +376,9 @@ function interactionRoutes(core: Core): Route[] {
         const data = asMessageBody(json.data);
         const ephemeral = ((data.flags ?? 0) & MessageFlags.Ephemeral) !== 0;
         const isComponent = record.type === InteractionType.MessageComponent;
+        // Autocomplete requests take suggestions and nothing else; nothing else takes suggestions.
+        const isAutocomplete = record.type === InteractionType.ApplicationCommandAutocomplete;
+        if (isAutocomplete !== (type === InteractionResponseType.ApplicationCommandAutocompleteResult)) throw invalidResponseType();
         let message: FakeMessage | undefined;
         let before: FakeMessage | undefined;
         switch (type) {
@@ -400,6 +403,7 @@ function interactionRoutes(core: Core): Route[] {
           }
           case InteractionResponseType.Modal:
           case InteractionResponseType.LaunchActivity:
+          case InteractionResponseType.ApplicationCommandAutocompleteResult:
             break;
           default:
             throw invalidResponseType();

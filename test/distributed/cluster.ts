@@ -111,12 +111,13 @@ export class Cluster {
     return proc;
   }
 
-  async startWorker(id: string): Promise<Proc> {
+  async startWorker(id: string, env: Record<string, string> = {}): Promise<Proc> {
     const proc = this.#spawn(id, 'src/cli/worker.ts', {
       IMAGINE_WORKER_ID: id,
       // Long enough by default that a loaded machine's late lock renewals do not look like a dead worker.
       IMAGINE_WORKER_LOCK_MS: String(this.options.lockMs ?? 15_000),
       IMAGINE_WORKER_HEARTBEAT_MS: '500',
+      ...env,
     });
     await this.waitForLog(proc, 'worker ready', 120_000);
     return proc;

@@ -34,6 +34,14 @@ describe('CLIP tokenizer from vocab.json + merges.txt', () => {
     expect(ids[76]).toBe(49407);
   });
 
+  it('names the text past the limit: what the encoder never reads', () => {
+    // Each word of this sentence is one CLIP token (see the ids above), so 75 tokens fit 7.5 sentences.
+    const sentence = 'A photo of an astronaut riding a horse on Mars';
+    expect(tokenizer.overflow(Array(8).fill(sentence).join(' '))).toBe('riding a horse on mars');
+    expect(tokenizer.overflow(`${Array(7).fill(sentence).join(' ')} a photo of an astronaut`)).toBe('');
+    expect(tokenizer.overflow(sentence)).toBe('');
+  });
+
   it('folds whitespace and case, and splits punctuation', () => {
     expect(tokenizer.encode('HELLO   World!!')).toEqual(tokenizer.encode('hello world!!'));
   });

@@ -13,6 +13,7 @@ export async function routeInteraction(interaction: Interaction, context: BotCon
       if (!command) return await replyPrivately(interaction, 'I do not know that command any more.');
       return await command.execute(interaction, context);
     }
+    if (interaction.isAutocomplete()) return await findCommand(interaction.commandName)?.autocomplete?.(interaction, context);
     if (interaction.isButton()) return await handleButton(interaction, context);
   } catch (error) {
     const incidentId = newJobId();

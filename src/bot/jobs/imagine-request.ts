@@ -3,7 +3,10 @@ import { SCHEDULER_NAMES } from '../../engine/schedulers/scheduler.ts';
 import { DEFAULTS, LIMITS, type SchedulerName } from '../../engine/types.ts';
 import { findBannedWord } from '../settings/banned-words.ts';
 import type { ChannelSettings } from '../settings/channel-settings.ts';
-import { dimensionsFor, isSizeName, type Dimensions } from './sizes.ts';
+import type { ServedModel } from '../models/served-models.ts';
+import { chooseModel } from '../models/model-choice.ts';
+import type { UserPrefs } from '../settings/user-prefs.ts';
+import { dimensionsFor, isSizeName } from './sizes.ts';
 
 /** /imagine options as the user typed them; anything may be out of range. */
 export interface ImagineOptions {
@@ -15,6 +18,14 @@ export interface ImagineOptions {
   size?: string | undefined;
   scheduler?: string | undefined;
   count?: number | undefined;
+  model?: string | undefined;
+}
+
+/** What a request is resolved against besides the channel: the served models and the member's own defaults. */
+export interface RequestContext {
+  models: readonly ServedModel[];
+  defaultModel: string;
+  prefs?: UserPrefs | undefined;
 }
 
 /** A request ready for the engine: every field settled except the seed, which may be left to the engine. */
@@ -29,6 +40,8 @@ export interface BotRequest {
   width: number;
   height: number;
   count: number;
+  /** The served model it runs on (absent only in jobs journaled before models could be chosen). */
+  model?: string;
 }
 
 export type RequestCheck = { ok: true; request: BotRequest } | { ok: false; message: string };
@@ -48,10 +61,12 @@ export function effectiveMax(channelMax: number | undefined, engineMax: number):
 
 /**
  * Checks a user's options against the engine's limits and the channel's settings, then fills the gaps
- * with the channel's defaults. Explicit options win over channel defaults but never over channel maxima.
- * Every refusal names what is allowed.
+ * with the member's /prefs, then the channel's defaults. Explicit options win over both but never over
+ * channel maxima; a preference outside the channel's limits is brought within them rather than refused
+ * (the member chose it elsewhere). Every refusal names what is allowed.
  */
-export function resolveImagineRequest(options: ImagineOptions, settings: ChannelSettings, native: Dimensions): RequestCheck {
+export function resolveImagineRequest(options: ImagineOptions, settings: ChannelSettings, context: RequestContext): RequestCheck {
+  const prefs = context.prefs ?? {};
   if (!settings.enabled) return refuse('/imagine is turned off in this channel.');
 
   const prompt = options.prompt.trim();
@@ -73,7 +88,7 @@ export function resolveImagineRequest(options: ImagineOptions, settings: Channel
     const where = maxSteps < LIMITS.steps.max ? ' in this channel' : '';
     return refuse(`steps must be a whole number from ${LIMITS.steps.min} to ${maxSteps}${where}.`);
   }
-  const steps = options.steps ?? Math.min(settings.steps ?? DEFAULTS.steps, maxSteps);
+  const steps = options.steps ?? Math.min(prefs.steps ?? settings.steps ?? DEFAULTS.steps, maxSteps);
 
   const { min: minGuidance, max: maxGuidance } = LIMITS.guidance;
   if (options.guidance !== undefined && !(Number.isFinite(options.guidance) && options.guidance >= minGuidance && options.guidance <= maxGuidance)) {
@@ -88,16 +103,20 @@ export function resolveImagineRequest(options: ImagineOptions, settings: Channel
   }
   const count = options.count ?? Math.min(DEFAULTS.count, maxCount);
 
-  const sizeName = options.size ?? settings.size ?? 'square';
-  if (!isSizeName(sizeName)) return refuse('size must be square, portrait or landscape.');
-  const { width, height } = dimensionsFor(sizeName, native);
+  const choice = chooseModel(options.model, prefs.model, settings, context);
+  if (!choice.ok) return refuse(choice.message);
+  const model = choice.model;
 
-  const schedulerName = options.scheduler ?? settings.scheduler;
+  const sizeName = options.size ?? prefs.size ?? settings.size ?? 'square';
+  if (!isSizeName(sizeName)) return refuse('size must be square, portrait or landscape.');
+  const { width, height } = dimensionsFor(sizeName, { width: model.nativeWidth, height: model.nativeHeight, family: model.family });
+
+  const schedulerName = options.scheduler ?? prefs.scheduler ?? settings.scheduler;
   if (schedulerName !== undefined && !isSchedulerName(schedulerName)) {
     return refuse(`scheduler must be one of ${SCHEDULER_NAMES.join(', ')}.`);
   }
 
-  const request: BotRequest = { prompt, ...(negativePrompt && { negativePrompt }), steps, guidance, width, height, count };
+  const request: BotRequest = { prompt, ...(negativePrompt && { negativePrompt }), steps, guidance, width, height, count, model: model.name };
   if (options.seed !== undefined) request.seed = options.seed;
   if (schedulerName !== undefined) request.scheduler = schedulerName;
   return { ok: true, request };

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { resultContent } from '../delivery/prompt-notice.ts';
 import { randomSeed } from '../../engine/request.ts';
 import { EngineError, type Engine, type GenerateResult, type GenerationProgress } from '../../engine/types.ts';
 import { CoalescingUpdater } from '../delivery/coalescing-updater.ts';
@@ -251,13 +252,13 @@ export class JobService implements JobDesk {
       const files = await resultFiles(pngs, `imagine-${result.request.seed}`, limitBytes);
       const embed = buildResultEmbed({
         request: result.request,
-        model: engine.info.model.name,
+        model: job.request.model ?? engine.info.model.name,
         elapsedMs,
         jobId: job.id,
         ...(files.length === 1 && files[0] ? { imageName: files[0].name } : {}),
         ...(parentUrl ? { parentUrl } : {}),
       });
-      return { content: `<@${job.userId}>`, embeds: [embed], files, components: [resultRow()] };
+      return { content: resultContent(job.userId, result), embeds: [embed], files, components: [resultRow()] };
     };
 
     this.#updaters.delete(job.id);
@@ -299,7 +300,7 @@ export class JobService implements JobDesk {
         channelId: sent.channelId,
         messageId: sent.id,
         request: result.request,
-        model: engine.info.model.name,
+        model: job.request.model ?? engine.info.model.name,
         ...(job.parentMessageId ? { parentMessageId: job.parentMessageId } : {}),
         createdAt: Date.now(),
       })

@@ -61,6 +61,9 @@ export async function startReroll(context: BotContext, record: ResultRecord, who
   if (banned !== undefined) return { ok: false, message: `That prompt contains “${banned}”, which is no longer allowed in this channel.` };
   const maxSteps = effectiveMax(settings.maxSteps, LIMITS.steps.max);
   if (record.request.steps > maxSteps) return { ok: false, message: `This channel now allows at most ${maxSteps} steps.` };
+  if (settings.allowedModels !== undefined && !settings.allowedModels.includes(record.model)) {
+    return { ok: false, message: `${record.model} is no longer allowed in this channel.` };
+  }
   const maxCount = effectiveMax(settings.maxCount, LIMITS.count.max);
   if (record.request.count > maxCount) return { ok: false, message: `This channel now allows at most ${maxCount} images per job.` };
   const { rerollCooldown } = context.moderation;
@@ -74,7 +77,7 @@ export async function startReroll(context: BotContext, record: ResultRecord, who
   const jobId = newJobId();
   const log = context.logger.child({ jobId });
   const { seed, ...rest } = record.request;
-  const request: BotRequest = { ...rest, seed: freshSeed(seed) };
+  const request: BotRequest = { ...rest, seed: freshSeed(seed), model: record.model };
   let reply: ChannelReply;
   try {
     reply = await ChannelReply.post(

@@ -14,6 +14,10 @@ export interface ChannelSettings {
   negative?: string;
   maxSteps?: number;
   maxCount?: number;
+  /** The model /imagine uses here when the member names none (a served model's name). */
+  model?: string;
+  /** When set, the only models /imagine may use here. */
+  allowedModels?: string[];
   /** Whole words (or phrases) refused in prompts, matched case-insensitively. */
   bannedWords: string[];
 }
@@ -29,6 +33,8 @@ export const RESETTABLE_SETTINGS = [
   'negative',
   'maxSteps',
   'maxCount',
+  'model',
+  'allowedModels',
   'bannedWords',
 ] as const satisfies readonly (keyof ChannelSettings)[];
 export type SettingName = (typeof RESETTABLE_SETTINGS)[number];
@@ -43,6 +49,8 @@ const storedSettings = z.object({
   negative: z.string().optional().catch(undefined),
   maxSteps: z.number().int().optional().catch(undefined),
   maxCount: z.number().int().optional().catch(undefined),
+  model: z.string().min(1).optional().catch(undefined),
+  allowedModels: z.array(z.string()).optional().catch(undefined),
   bannedWords: z.array(z.string()).catch([]),
 });
 

@@ -17,6 +17,25 @@ export interface GenerationOutput {
   /** The safety checker's flag per image, when one ran. */
   nsfw?: boolean[];
   notes?: string[];
+  /** Text past the text encoder's token limit, which the encoder never saw (absent when all fit). */
+  dropped?: DroppedText;
+}
+
+export interface DroppedText {
+  /** The token limit, begin and end tokens included (CLIP: 77). */
+  maxTokens: number;
+  prompt?: string;
+  negativePrompt?: string;
+}
+
+/** What of the prompts a tokenizer cuts, as users should be told rather than have it happen silently. */
+function droppedText(model: LoadedModel, request: ResolvedRequest): DroppedText | undefined {
+  const tokenizer = model.pipeline.promptTokenizer;
+  if (!tokenizer) return undefined;
+  const prompt = tokenizer.overflow(request.prompt);
+  const negativePrompt = request.negativePrompt ? tokenizer.overflow(request.negativePrompt) : '';
+  if (!prompt && !negativePrompt) return undefined;
+  return { maxTokens: tokenizer.maxLength, ...(prompt && { prompt }), ...(negativePrompt && { negativePrompt }) };
 }
 
 /** What a run takes besides the request: the prepared init image (img2img) and whether to run the safety checker. */
@@ -56,6 +75,7 @@ export async function generateImages(
   const scale = pipeline.decoder.scale;
   const shape: LatentShape = { count: request.count, channels: pipeline.latentChannels, height: request.height / scale, width: request.width / scale };
 
+  const dropped = droppedText(model, request);
   const conditioning = await pipeline.encode(request);
   const encodeMs = performance.now() - started;
   if (hooks.isCancelled()) throw cancelledError();
@@ -105,5 +125,6 @@ export async function generateImages(
     },
     nsfw,
     notes: start.notes,
+    ...(dropped && { dropped }),
   };
 }

@@ -8,6 +8,8 @@ export interface PromptTokenizer {
   readonly maxLength: number;
   /** Token ids with begin/end tokens, truncated to `maxLength` (end token kept) and padded with the pad token. */
   encode(text: string): number[];
+  /** The text of the tokens `encode` cuts off for being past `maxLength` ("" when it all fits), as the tokenizer decodes them. */
+  overflow(text: string): string;
 }
 
 interface TokenizerConfig {
@@ -114,6 +116,11 @@ class TransformersClipTokenizer implements PromptTokenizer {
     const ids = [this.bosId, ...body, this.eosId];
     while (ids.length < this.maxLength) ids.push(this.padId);
     return ids;
+  }
+
+  overflow(text: string): string {
+    const dropped = this.tokenizer.encode(text, { add_special_tokens: false }).slice(this.maxLength - 2);
+    return dropped.length === 0 ? '' : this.tokenizer.decode(dropped, { skip_special_tokens: true }).trim();
   }
 }
 

@@ -7,12 +7,12 @@ import { embedField, imagine, useWorld, waitForResult } from './harness.ts';
 describe('/imagine end to end', () => {
   const scene = useWorld();
 
-  it('registers the four commands to a guild', async () => {
+  it('registers the five commands to a guild', async () => {
     const w = scene.world;
     const names = await registerCommands({ token: w.fake.token, applicationId: w.fake.applicationId, apiUrl: w.fake.restUrl, guildId: w.guild.id });
-    expect(names.sort()).toEqual(['imagine', 'imagine-history', 'queue', 'settings']);
+    expect(names.sort()).toEqual(['imagine', 'imagine-history', 'prefs', 'queue', 'settings']);
     const imagineCommand = w.fake.commands(w.guild.id).find((command) => command.name === 'imagine');
-    expect(imagineCommand?.options?.map((option) => option.name)).toEqual(['prompt', 'negative', 'seed', 'steps', 'guidance', 'size', 'scheduler', 'count']);
+    expect(imagineCommand?.options?.map((option) => option.name)).toEqual(['prompt', 'negative', 'seed', 'steps', 'guidance', 'size', 'scheduler', 'count', 'model']);
   });
 
   it('defers at once, previews, then shows the final image with its parameters', async () => {

@@ -1,3 +1,4 @@
+import type { CatalogModel } from '../../../src/engine/index.ts';
 import type { Engine, GenerateOptions, GenerateRequest, GenerateResult, ResolvedRequest } from '../../../src/engine/types.ts';
 
 /**
@@ -13,7 +14,13 @@ export class RecordingEngine implements Engine {
   /** Date.now() when each generation finished, in order. */
   readonly completedAt: number[] = [];
 
-  constructor(readonly inner: Engine) {}
+  /** Present when the inner engine has a catalog, so the bot sees the same models through this wrapper. */
+  readonly listModels?: () => CatalogModel[];
+
+  constructor(readonly inner: Engine) {
+    const catalog = inner as Partial<Pick<RecordingEngine, 'listModels'>>;
+    if (typeof catalog.listModels === 'function') this.listModels = () => catalog.listModels!.call(inner);
+  }
 
   get info() {
     return this.inner.info;

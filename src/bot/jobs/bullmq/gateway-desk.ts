@@ -96,7 +96,10 @@ export class GatewayDesk implements JobDesk {
 
   async submit(job: Job): Promise<SubmitOutcome> {
     if (this.#closed) return { accepted: false, reason: 'closed' };
-    const { model, maxQueuedPerUser } = this.options;
+    const { maxQueuedPerUser } = this.options;
+    const model = job.request.model ?? this.options.model;
+    // Positions of jobs on this model's queue are kept up to date as for the default one.
+    await this.#call(this.#queues.watch(model)).catch(() => undefined);
     // The seed is fixed here so that a rerun (after a worker died) draws the same image.
     const wire = toWireJob(job, model, job.request.seed ?? randomSeed());
     let priority: number;

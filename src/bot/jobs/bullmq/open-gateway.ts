@@ -1,3 +1,4 @@
+import type { ModelDirectory } from '../../models/served-models.ts';
 import path from 'node:path';
 import { REST } from 'discord.js';
 import type { Logger } from 'pino';
@@ -12,6 +13,8 @@ export interface Gateway {
   desk: GatewayDesk;
   /** The routed model as workers registered it (the gateway loads no engine of its own). */
   engineInfo: EngineInfo;
+  /** The models /imagine may route to: those workers have registered. */
+  models: ModelDirectory;
   close(): Promise<void>;
 }
 
@@ -45,7 +48,8 @@ export async function openGateway(options: OpenGatewayOptions): Promise<Gateway>
   const others: RedisClient[] = [];
   try {
     const modelName = path.basename(path.resolve(options.modelDir));
-    const model = await waitForModel(new WorkerRegistry(redis), modelName, logger, options.pollMs ?? 1000);
+    const registry = new WorkerRegistry(redis);
+    const model = await waitForModel(registry, modelName, logger, options.pollMs ?? 1000);
     const rest = new REST({ api: discord.apiUrl }).setToken(discord.token);
     const messenger = DiscordMessenger.create({ rest, apiUrl: discord.apiUrl, token: discord.token, applicationId: discord.applicationId });
     const desk = await GatewayDesk.open({
@@ -63,6 +67,8 @@ export async function openGateway(options: OpenGatewayOptions): Promise<Gateway>
     });
     return {
       desk,
+      // Every model some worker has registered; IMAGINE_MODEL's is the default.
+      models: { defaultModel: model.name, list: () => registry.models() },
       engineInfo: {
         model: { ...model, path: '' },
         // Not the gateway's to say: each worker reports its own provider in /queue.

@@ -67,7 +67,7 @@ export function fromWireJob(wire: WireJob, messenger: DiscordMessenger, logger: 
     userId: wire.userId,
     guildId: wire.guildId,
     channelId: wire.channelId,
-    request: scheduler ? { ...request, scheduler } : request,
+    request: { ...(scheduler ? { ...request, scheduler } : request), model: wire.model },
     reply: replyTargetFromRecord(address, messenger, log),
     ...(wire.parentMessageId ? { parentMessageId: wire.parentMessageId } : {}),
     createdAt: wire.createdAt,

@@ -48,6 +48,11 @@ export type RegisteredModel = Omit<ModelInfo, 'path'>;
 
 const registeredModelSchema = z.object({
   name: z.string(),
+  // Older workers registered neither: take them for SD text-to-image models, which is all they ran.
+  family: z.enum(['sd', 'sdxl', 'unconditional']).catch('sd'),
+  capabilities: z
+    .object({ textToImage: z.boolean(), img2img: z.boolean(), safetyChecker: z.boolean(), unconditional: z.boolean() })
+    .catch({ textToImage: true, img2img: false, safetyChecker: false, unconditional: false }),
   nativeWidth: z.number(),
   nativeHeight: z.number(),
   defaultScheduler: z.enum(SCHEDULER_NAMES),

@@ -8,6 +8,7 @@ import type { LatentShape } from '../latent-shape.ts';
 import type { ImageDecoder } from '../stages/decode.ts';
 import type { SafetyChecker } from '../stages/safety-check.ts';
 import type { UnetPart } from '../unet.ts';
+import type { PromptTokenizer } from '../../tokenizer/clip-tokenizer.ts';
 
 /**
  * One family's pipeline, assembled from a model folder's sessions: the stages that differ between
@@ -22,6 +23,8 @@ export interface FamilyPipeline {
   readonly decoder: ImageDecoder;
   /** Filled for folders that ship a safety checker. */
   readonly safetyChecker?: SafetyChecker;
+  /** The (first) text encoder's tokenizer, for telling users what of a long prompt was cut; absent for prompt-less models. */
+  readonly promptTokenizer?: PromptTokenizer;
   /** The prompt-encoding stage: the UNet's conditioning for this request. */
   encode(request: ResolvedRequest): Promise<UnetConditioning>;
   /** A cheap picture of predicted clean latents (the first image's), at latent resolution. */

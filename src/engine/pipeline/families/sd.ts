@@ -18,6 +18,10 @@ import type { FamilyContext, FamilyDefinition, FamilyPipeline } from './family.t
  * instead of a guidance batch, as LatentConsistencyModelPipeline does.
  */
 class StableDiffusionPipeline implements FamilyPipeline {
+  get promptTokenizer() {
+    return this.encoder.tokenizer;
+  }
+
   readonly family = 'sd';
   readonly latentChannels = 4;
 

@@ -37,6 +37,11 @@ interface XlEmbedding {
  * `force_zeros_for_empty_prompt`.
  */
 class StableDiffusionXLPipeline implements FamilyPipeline {
+  /** Both tokenizers cut at the same length (checked at assembly); the first one's words are reported. */
+  get promptTokenizer() {
+    return this.encoders[0].tokenizer;
+  }
+
   readonly family = 'sdxl';
   readonly latentChannels = 4;
 
