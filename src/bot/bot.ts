@@ -14,6 +14,8 @@ import { handleReaction } from './interactions/reactions.ts';
 import { ResultOutbox, type OutboxEntry } from './results/result-outbox.ts';
 import { ResultStore, type ResultRecord } from './results/result-store.ts';
 import type { StoreBackend } from './settings/stores.ts';
+import { InitImageStore } from './attachments/init-image-store.ts';
+import { DEFAULT_ATTACHMENT_LIMITS, type AttachmentLimits } from './attachments/fetch-attachment.ts';
 
 export interface ImagineBotOptions {
   discord: { token: string; applicationId: string; apiUrl: string };
@@ -26,6 +28,8 @@ export interface ImagineBotOptions {
   maxQueuedPerUser: number;
   uploadLimitBytes: number;
   shutdownGraceMs: number;
+  /** What /imagine image: accepts (IMAGINE_ATTACHMENT_HOSTS…); Discord's CDN and 10 MiB by default. */
+  attachmentLimits?: AttachmentLimits;
   /** A different queue implementation (e.g. shared across processes); defaults to the in-process one. */
   queue?: JobQueue<Job>;
   /** The distributed mode: jobs go to workers through this desk instead of running here. */
@@ -64,6 +68,7 @@ export class ImagineBot {
     const { journal } = options.stores;
     const results = new ResultStore(options.stores.open<ResultRecord>('results'));
     const outbox = new ResultOutbox(options.stores.open<OutboxEntry>('outbox'), options.stores.open<string[]>('outbox-index'));
+    const images = new InitImageStore(options.stores.open<string>('init-images'));
     this.#service =
       engine && !distributed
         ? new JobService({
@@ -72,6 +77,7 @@ export class ImagineBot {
             messenger,
             results,
             outbox,
+            images,
             logger,
             previewIntervalMs: options.previewIntervalMs,
             uploadLimitBytes: options.uploadLimitBytes,
@@ -82,6 +88,8 @@ export class ImagineBot {
       settings: new ChannelSettingsStore(options.stores.open<ChannelSettings>('settings')),
       results,
       outbox,
+      images,
+      attachmentLimits: options.attachmentLimits ?? DEFAULT_ATTACHMENT_LIMITS,
       messenger,
       engineInfo: distributed?.engineInfo ?? engine!.info,
       concurrency: options.concurrency,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ProviderChoice } from '../engine/types.ts';
+import { DISCORD_CDN_HOSTS } from './attachments/fetch-attachment.ts';
 
 /** Everything the bot reads from the environment, validated once at start. */
 export interface BotConfig {
@@ -18,6 +19,8 @@ export interface BotConfig {
   shutdownGraceMs: number;
   /** Largest attachment total Discord accepts from us; bigger results are re-encoded as WebP. */
   uploadLimitBytes: number;
+  /** Hosts /imagine image: attachments may be downloaded from (Discord's CDN by default). */
+  attachmentHosts: string[];
 }
 
 export interface DiscordConfig {
@@ -89,6 +92,11 @@ const botShape = {
     .optional(),
   IMAGINE_SHUTDOWN_GRACE_MS: wholeNumber('IMAGINE_SHUTDOWN_GRACE_MS', 0, 3_600_000, 30_000),
   IMAGINE_UPLOAD_LIMIT_BYTES: wholeNumber('IMAGINE_UPLOAD_LIMIT_BYTES', 256 * 1024, 500 * 1024 * 1024, 10 * 1024 * 1024),
+  IMAGINE_ATTACHMENT_HOSTS: z
+    .string()
+    .default(DISCORD_CDN_HOSTS.join(','))
+    .transform((text) => text.split(',').map((host) => host.trim().toLowerCase()).filter((host) => host !== ''))
+    .refine((hosts) => hosts.length > 0 && hosts.every((host) => /^[a-z0-9.-]+(:\d+)?$/.test(host)), 'IMAGINE_ATTACHMENT_HOSTS must be a comma-separated list of host names (host or host:port)'),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
 };
 
@@ -155,6 +163,7 @@ export function loadConfig(env: Env): BotConfig {
     logLevel: parsed.LOG_LEVEL,
     shutdownGraceMs: parsed.IMAGINE_SHUTDOWN_GRACE_MS,
     uploadLimitBytes: parsed.IMAGINE_UPLOAD_LIMIT_BYTES,
+    attachmentHosts: parsed.IMAGINE_ATTACHMENT_HOSTS,
   };
 }
 

@@ -1,9 +1,10 @@
-import { InteractionContextType, SlashCommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
+import { InteractionContextType, SlashCommandBuilder, type Attachment, type ChatInputCommandInteraction } from 'discord.js';
 import { SCHEDULER_NAMES } from '../engine/schedulers/scheduler.ts';
 import { LIMITS } from '../engine/types.ts';
 import type { ChannelSettings } from '../bot/settings/channel-settings.ts';
 import type { BotContext, SlashCommand } from '../bot/context.ts';
-import { MAX_PROMPT_LENGTH, resolveImagineRequest, type ImagineOptions } from '../bot/jobs/imagine-request.ts';
+import { MAX_PROMPT_LENGTH, resolveImagineRequest, STRENGTH_LIMITS, type ImagineOptions, type RequestCheck } from '../bot/jobs/imagine-request.ts';
+import { checkAttachment, fetchAttachment, type AttachmentRef } from '../bot/attachments/fetch-attachment.ts';
 import { admissionRefusal, QUEUE_UNAVAILABLE, replyPrivately } from '../bot/interactions/interaction-replies.ts';
 import { newJobId, type Job } from '../bot/jobs/job.ts';
 import { InteractionReply } from '../bot/delivery/reply-target.ts';
@@ -48,6 +49,14 @@ const data = new SlashCommandBuilder()
       .setDescription('Sampling method')
       .addChoices(...SCHEDULER_NAMES.map((name) => ({ name, value: name }))),
   )
+  .addAttachmentOption((option) => option.setName('image').setDescription('A PNG, JPEG or WebP image to start from (img2img)'))
+  .addNumberOption((option) =>
+    option
+      .setName('strength')
+      .setDescription('With image: how far to move away from it (0.05 keeps it, 1 redraws it)')
+      .setMinValue(STRENGTH_LIMITS.min)
+      .setMaxValue(STRENGTH_LIMITS.max),
+  )
   .addIntegerOption((option) =>
     option.setName('count').setDescription('How many images').setMinValue(LIMITS.count.min).setMaxValue(LIMITS.count.max),
   )
@@ -55,7 +64,11 @@ const data = new SlashCommandBuilder()
 
 function readOptions(interaction: ChatInputCommandInteraction): ImagineOptions {
   const options = interaction.options;
+  const image = options.getAttachment('image');
   return {
+    strength: options.getNumber('strength') ?? undefined,
+    // Discord's own figures for now; the downloaded image's replace them before the job is made.
+    image: image ? { width: image.width ?? 1, height: image.height ?? 1 } : undefined,
     prompt: options.getString('prompt', true),
     negative: options.getString('negative') ?? undefined,
     seed: options.getInteger('seed') ?? undefined,
@@ -101,9 +114,18 @@ async function execute(interaction: ChatInputCommandInteraction, context: BotCon
     context.logger.error({ err: error, incidentId, channelId }, 'channel settings unreadable; job refused');
     return replyPrivately(interaction, `${SETTINGS_UNAVAILABLE} (id \`${incidentId}\`)`);
   }
-  const { nativeWidth, nativeHeight } = context.engineInfo.model;
-  const check = resolveImagineRequest(options, settings, { width: nativeWidth, height: nativeHeight });
+  const { nativeWidth, nativeHeight, capabilities } = context.engineInfo.model;
+  const native = { width: nativeWidth, height: nativeHeight };
+  const attachment = interaction.options.getAttachment('image');
+  const ref = attachment ? attachmentRef(attachment) : undefined;
+  if (ref) {
+    if (!capabilities.img2img) return replyPrivately(interaction, `${context.engineInfo.model.name} cannot start from an image (it has no VAE encoder).`);
+    const looked = checkAttachment(ref, context.attachmentLimits);
+    if (!looked.ok) return replyPrivately(interaction, looked.message);
+  }
+  const check = resolveImagineRequest(options, settings, native);
   if (!check.ok) return replyPrivately(interaction, check.message);
+  let request = check.request;
   const place = await context.jobs.reserve(interaction.user.id);
   if (!place.accepted) return replyPrivately(interaction, admissionRefusal(place));
 
@@ -118,12 +140,21 @@ async function execute(interaction: ChatInputCommandInteraction, context: BotCon
 
   const jobId = newJobId();
   const log = context.logger.child({ jobId });
+  if (ref) {
+    const started = await keepStartingImage(context, ref, options, settings, native);
+    if (!started.ok) {
+      place.reservation.release();
+      log.info({ reason: started.message, url: ref.url }, 'attachment refused');
+      return replyPrivately(interaction, started.message);
+    }
+    request = started.request;
+  }
   const job: Job = {
     id: jobId,
     userId: interaction.user.id,
     guildId: interaction.guildId,
     channelId,
-    request: check.request,
+    request,
     reply: new InteractionReply({
       messenger: context.messenger,
       interactionToken: interaction.token,
@@ -140,3 +171,35 @@ async function execute(interaction: ChatInputCommandInteraction, context: BotCon
 }
 
 export const imagineCommand: SlashCommand = { name: 'imagine', data, execute };
+
+function attachmentRef(attachment: Attachment): AttachmentRef {
+  return {
+    url: attachment.url,
+    filename: attachment.name,
+    size: attachment.size,
+    contentType: attachment.contentType,
+    width: attachment.width,
+    height: attachment.height,
+  };
+}
+
+/** Downloads the attachment, keeps it for the job (and its rerolls), and settles the request on its real size. */
+async function keepStartingImage(
+  context: BotContext,
+  ref: AttachmentRef,
+  options: ImagineOptions,
+  settings: ChannelSettings,
+  native: { width: number; height: number },
+): Promise<RequestCheck> {
+  const fetched = await fetchAttachment(ref, context.attachmentLimits);
+  if (!fetched.ok) return fetched;
+  const check = resolveImagineRequest({ ...options, image: { width: fetched.width, height: fetched.height } }, settings, native);
+  if (!check.ok) return check;
+  try {
+    check.request.initImageId = await context.images.keep(fetched.data);
+  } catch (error) {
+    context.logger.error({ err: error }, 'could not keep a starting image');
+    return { ok: false, message: QUEUE_UNAVAILABLE };
+  }
+  return check;
+}

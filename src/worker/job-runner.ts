@@ -11,6 +11,7 @@ import { deliverResult, type DeliveryOutcome } from '../bot/delivery/result-deli
 import { buildResultEmbed } from '../bot/delivery/result-embed.ts';
 import type { ResultOutbox } from '../bot/results/result-outbox.ts';
 import type { ResultStore } from '../bot/results/result-store.ts';
+import { engineRequest, InitImageMissingError, type InitImageStore } from '../bot/attachments/init-image-store.ts';
 import { EngineError, type Engine, type GenerateResult, type GenerationProgress } from '../engine/types.ts';
 
 export interface JobRunnerOptions {
@@ -22,6 +23,8 @@ export interface JobRunnerOptions {
   logger: Logger;
   previewIntervalMs: number;
   uploadLimitBytes: number;
+  /** Starting images of img2img jobs, kept by the gateway. */
+  images?: InitImageStore;
   /** Longer side of preview images, in pixels. */
   previewSize?: number;
 }
@@ -70,7 +73,7 @@ export class JobRunner {
     const startedAt = Date.now();
     let result: GenerateResult;
     try {
-      result = await engine.generate(job.request, {
+      result = await engine.generate(await engineRequest(job.request, this.options.images), {
         signal,
         previewEvery: 1,
         onProgress: (progress) => {
@@ -95,9 +98,10 @@ export class JobRunner {
         job.log.info({ reason }, 'job cancelled while running');
         return (await this.finish(job, updater, cancelledMessage(job, reason))) ? 'cancelled' : 'already-delivered';
       }
-      if (error instanceof EngineError) job.log.warn({ err: error, code: error.code }, 'engine refused or failed the job');
+      const userSafe = error instanceof EngineError || error instanceof InitImageMissingError;
+      if (userSafe) job.log.warn({ err: error }, 'engine refused or failed the job');
       else job.log.error({ err: error }, 'job failed unexpectedly');
-      await this.finish(job, updater, failedMessage(job, error instanceof EngineError ? error.message : undefined));
+      await this.finish(job, updater, failedMessage(job, userSafe ? error.message : undefined));
       return 'failed';
     }
     return this.#deliverResult(job, engine, updater, result, Date.now() - startedAt);
@@ -127,6 +131,7 @@ export class JobRunner {
       const files = await resultFiles(pngs, `imagine-${result.request.seed}`, limitBytes);
       const embed = buildResultEmbed({
         request: result.request,
+        ...(job.request.initImageId ? { initImageId: job.request.initImageId } : {}),
         model,
         elapsedMs,
         jobId: job.id,
@@ -166,6 +171,7 @@ export class JobRunner {
         channelId: sent.channelId,
         messageId: sent.id,
         request: result.request,
+        ...(job.request.initImageId ? { initImageId: job.request.initImageId } : {}),
         model,
         ...(job.parentMessageId ? { parentMessageId: job.parentMessageId } : {}),
         createdAt: Date.now(),

@@ -21,6 +21,7 @@
  * fake.setBotPermissions(guildId, permissions: bigint): void   // the bot's managed role
  * fake.setRolePermissions(guildId, roleId, permissions: bigint): void  // @everyone's id is the guild id
  * fake.uploadAttachment({ filename, data, contentType? }): FakeAttachment  // for ATTACHMENT (type 11) options
+ * fake.attachmentDownloads: readonly string[]  // CDN paths fetched so far
  *
  * // Users acting (each dispatches over the gateway; the returned handle records the bot's answers)
  * await fake.sendCommand({ userId, guildId?, channelId, name, options?: APIApplicationCommandInteractionDataOption[] }): InteractionHandle
@@ -489,6 +490,11 @@ export class FakeDiscord {
 
   get requests(): readonly RequestLogEntry[] {
     return this.rest.requests;
+  }
+
+  /** CDN paths the bot downloaded (attachments), in order. */
+  get attachmentDownloads(): readonly string[] {
+    return this.rest.attachmentDownloads;
   }
 
   unknownRoutes(): RequestLogEntry[] {

@@ -3,7 +3,7 @@ import { SCHEDULER_NAMES } from '../../engine/schedulers/scheduler.ts';
 import { DEFAULTS, LIMITS, type SchedulerName } from '../../engine/types.ts';
 import { findBannedWord } from '../settings/banned-words.ts';
 import type { ChannelSettings } from '../settings/channel-settings.ts';
-import { dimensionsFor, isSizeName, type Dimensions } from './sizes.ts';
+import { dimensionsFor, isSizeName, type Dimensions, type SizeName } from './sizes.ts';
 
 /** /imagine options as the user typed them; anything may be out of range. */
 export interface ImagineOptions {
@@ -15,6 +15,9 @@ export interface ImagineOptions {
   size?: string | undefined;
   scheduler?: string | undefined;
   count?: number | undefined;
+  /** img2img: the starting image's size (the image itself is kept elsewhere), and how far to move from it. */
+  image?: Dimensions | undefined;
+  strength?: number | undefined;
 }
 
 /** A request ready for the engine: every field settled except the seed, which may be left to the engine. */
@@ -29,11 +32,27 @@ export interface BotRequest {
   width: number;
   height: number;
   count: number;
+  /** img2img: the starting image in the init image store (see attachments/init-image-store.ts). */
+  initImageId?: string;
+  /** img2img: share of the schedule run over the starting image. */
+  strength?: number;
 }
 
 export type RequestCheck = { ok: true; request: BotRequest } | { ok: false; message: string };
 
 export const MAX_PROMPT_LENGTH = 1000;
+
+/** img2img strength as members may set it: below 0.05 almost nothing would change. */
+export const STRENGTH_LIMITS = { min: 0.05, max: 1 } as const;
+
+/** The shape whose aspect ratio is closest to the starting image's, when the member names none. */
+export function sizeNameFor(image: Dimensions): SizeName {
+  const ratio = image.width / image.height;
+  const candidates: Array<[SizeName, number]> = [['square', 1], ['portrait', 2 / 3], ['landscape', 3 / 2]];
+  let best = candidates[0]!;
+  for (const candidate of candidates) if (Math.abs(Math.log(ratio / candidate[1])) < Math.abs(Math.log(ratio / best[1]))) best = candidate;
+  return best[0];
+}
 
 const refuse = (message: string): RequestCheck => ({ ok: false, message });
 
@@ -88,7 +107,12 @@ export function resolveImagineRequest(options: ImagineOptions, settings: Channel
   }
   const count = options.count ?? Math.min(DEFAULTS.count, maxCount);
 
-  const sizeName = options.size ?? settings.size ?? 'square';
+  if (options.strength !== undefined && options.image === undefined) return refuse('strength applies only with an image to start from.');
+  if (options.strength !== undefined && !(Number.isFinite(options.strength) && options.strength >= STRENGTH_LIMITS.min && options.strength <= STRENGTH_LIMITS.max)) {
+    return refuse(`strength must be a number from ${STRENGTH_LIMITS.min} to ${STRENGTH_LIMITS.max}.`);
+  }
+
+  const sizeName = options.size ?? (options.image ? sizeNameFor(options.image) : undefined) ?? settings.size ?? 'square';
   if (!isSizeName(sizeName)) return refuse('size must be square, portrait or landscape.');
   const { width, height } = dimensionsFor(sizeName, native);
 
@@ -100,5 +124,6 @@ export function resolveImagineRequest(options: ImagineOptions, settings: Channel
   const request: BotRequest = { prompt, ...(negativePrompt && { negativePrompt }), steps, guidance, width, height, count };
   if (options.seed !== undefined) request.seed = options.seed;
   if (schedulerName !== undefined) request.scheduler = schedulerName;
+  if (options.image) request.strength = options.strength ?? DEFAULTS.strength;
   return { ok: true, request };
 }

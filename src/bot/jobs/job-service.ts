@@ -15,6 +15,7 @@ import { summarizeJob, type JobDesk, type QueueView } from './job-desk.ts';
 import { DeliveryError, replyTargetFromRecord } from '../delivery/reply-target.ts';
 import { buildResultEmbed } from '../delivery/result-embed.ts';
 import type { ResultStore } from '../results/result-store.ts';
+import { engineRequest, InitImageMissingError, type InitImageStore } from '../attachments/init-image-store.ts';
 
 export interface JobServiceOptions {
   engine: Engine;
@@ -25,6 +26,8 @@ export interface JobServiceOptions {
   logger: Logger;
   previewIntervalMs: number;
   uploadLimitBytes: number;
+  /** Starting images of img2img jobs. */
+  images?: InitImageStore;
   /** Longer side of preview images, in pixels. */
   previewSize?: number;
 }
@@ -209,7 +212,7 @@ export class JobService implements JobDesk {
     const startedAt = Date.now();
     let result: GenerateResult;
     try {
-      result = await engine.generate(job.request, {
+      result = await engine.generate(await engineRequest(job.request, this.options.images), {
         signal,
         previewEvery: 1,
         onProgress: (progress) => {
@@ -223,8 +226,8 @@ export class JobService implements JobDesk {
         await this.#finish(job, updater, cancelledMessage(job, isCancelReason(signal.reason) ? signal.reason : undefined));
         return;
       }
-      if (error instanceof EngineError) {
-        job.log.warn({ err: error, code: error.code }, 'engine refused or failed the job');
+      if (error instanceof EngineError || error instanceof InitImageMissingError) {
+        job.log.warn({ err: error }, 'engine refused or failed the job');
         await this.#finish(job, updater, failedMessage(job, error.message));
         return;
       }
@@ -251,6 +254,7 @@ export class JobService implements JobDesk {
       const files = await resultFiles(pngs, `imagine-${result.request.seed}`, limitBytes);
       const embed = buildResultEmbed({
         request: result.request,
+        ...(job.request.initImageId ? { initImageId: job.request.initImageId } : {}),
         model: engine.info.model.name,
         elapsedMs,
         jobId: job.id,
@@ -299,6 +303,7 @@ export class JobService implements JobDesk {
         channelId: sent.channelId,
         messageId: sent.id,
         request: result.request,
+        ...(job.request.initImageId ? { initImageId: job.request.initImageId } : {}),
         model: engine.info.model.name,
         ...(job.parentMessageId ? { parentMessageId: job.parentMessageId } : {}),
         createdAt: Date.now(),

@@ -10,6 +10,7 @@ import { newJobId, type Job } from './job.ts';
 import { promptExcerpt } from '../delivery/job-messages.ts';
 import { ChannelReply } from '../delivery/reply-target.ts';
 import type { ResultRecord } from '../results/result-store.ts';
+import { INIT_IMAGE_GONE } from '../attachments/init-image-store.ts';
 
 export type RerollOutcome = { ok: true; jobId: string } | { ok: false; message: string };
 
@@ -20,12 +21,19 @@ export function freshSeed(previous: number): number {
   return seed;
 }
 
-/**
- * Runs a stored result again with a new seed, posted as a channel message replying to that result
- * (reactions have no interaction to answer through). The channel's current rules apply, not the ones
- * in force when the result was made.
- */
+/** Runs a stored result again with a new seed (reactions have no interaction to answer through). */
 export async function startReroll(context: BotContext, record: ResultRecord, userId: string): Promise<RerollOutcome> {
+  const { seed, ...rest } = record.request;
+  if (rest.strength !== undefined && record.initImageId === undefined) return { ok: false, message: INIT_IMAGE_GONE };
+  const request: BotRequest = { ...rest, seed: freshSeed(seed), ...(record.initImageId ? { initImageId: record.initImageId } : {}) };
+  return startFromResult(context, record, userId, request, `🔁 <@${userId}> rerolled this.`);
+}
+
+/**
+ * Starts a job made from a stored result (reroll, variation, upscale), posted as a channel message
+ * replying to that result. The channel's current rules apply, not the ones in force when the result was made.
+ */
+export async function startFromResult(context: BotContext, record: ResultRecord, userId: string, request: BotRequest, headline: string): Promise<RerollOutcome> {
   if (!context.jobs.available()) return { ok: false, message: QUEUE_UNAVAILABLE };
   let settings;
   try {
@@ -35,24 +43,22 @@ export async function startReroll(context: BotContext, record: ResultRecord, use
     return { ok: false, message: "I cannot read this channel's settings right now, so I am not taking jobs here. Please try again later." };
   }
   if (!settings.enabled) return { ok: false, message: '/imagine is turned off in this channel.' };
-  const banned = findBannedWord(record.request.prompt, settings.bannedWords);
+  const banned = findBannedWord(request.prompt, settings.bannedWords);
   if (banned !== undefined) return { ok: false, message: `That prompt contains “${banned}”, which is no longer allowed in this channel.` };
   const maxSteps = effectiveMax(settings.maxSteps, LIMITS.steps.max);
-  if (record.request.steps > maxSteps) return { ok: false, message: `This channel now allows at most ${maxSteps} steps.` };
+  if (request.steps > maxSteps) return { ok: false, message: `This channel now allows at most ${maxSteps} steps.` };
   const maxCount = effectiveMax(settings.maxCount, LIMITS.count.max);
-  if (record.request.count > maxCount) return { ok: false, message: `This channel now allows at most ${maxCount} images per job.` };
+  if (request.count > maxCount) return { ok: false, message: `This channel now allows at most ${maxCount} images per job.` };
   const place = await context.jobs.reserve(userId);
   if (!place.accepted) return { ok: false, message: admissionRefusal(place) };
 
   const jobId = newJobId();
   const log = context.logger.child({ jobId });
-  const { seed, ...rest } = record.request;
-  const request: BotRequest = { ...rest, seed: freshSeed(seed) };
   let reply: ChannelReply;
   try {
     reply = await ChannelReply.post(
       { messenger: context.messenger, channelId: record.channelId, replyTo: record.messageId, logger: log },
-      { content: `🔁 <@${userId}> rerolled this.\n> ${promptExcerpt(request.prompt)}` },
+      { content: `${headline}\n> ${promptExcerpt(request.prompt)}` },
     );
   } catch (error) {
     place.reservation.release();

@@ -12,7 +12,7 @@ describe('/imagine end to end', () => {
     const names = await registerCommands({ token: w.fake.token, applicationId: w.fake.applicationId, apiUrl: w.fake.restUrl, guildId: w.guild.id });
     expect(names.sort()).toEqual(['imagine', 'imagine-history', 'queue', 'settings']);
     const imagineCommand = w.fake.commands(w.guild.id).find((command) => command.name === 'imagine');
-    expect(imagineCommand?.options?.map((option) => option.name)).toEqual(['prompt', 'negative', 'seed', 'steps', 'guidance', 'size', 'scheduler', 'count']);
+    expect(imagineCommand?.options?.map((option) => option.name)).toEqual(['prompt', 'negative', 'seed', 'steps', 'guidance', 'size', 'scheduler', 'image', 'strength', 'count']);
   });
 
   it('defers at once, previews, then shows the final image with its parameters', async () => {
