@@ -5,7 +5,7 @@ import { describeDiscordError, retryAfterMs } from '../bot/delivery/discord-erro
 import type { DiscordMessenger, OutgoingMessage, SentMessage } from '../bot/delivery/discord-messenger.ts';
 import { previewFile, resultFiles } from '../bot/delivery/images.ts';
 import type { CancelReason, Job } from '../bot/jobs/job.ts';
-import { cancelledMessage, failedMessage, progressMessage, resultRow, startingMessage } from '../bot/delivery/job-messages.ts';
+import { cancelledMessage, failedMessage, progressMessage, resultRows, startingMessage } from '../bot/delivery/job-messages.ts';
 import type { DeliveryMarker } from '../bot/jobs/bullmq/delivery-marker.ts';
 import { deliverResult, type DeliveryOutcome } from '../bot/delivery/result-delivery.ts';
 import { buildResultEmbed } from '../bot/delivery/result-embed.ts';
@@ -138,7 +138,7 @@ export class JobRunner {
         ...(files.length === 1 && files[0] ? { imageName: files[0].name } : {}),
         ...(parentUrl ? { parentUrl } : {}),
       });
-      return { content: `<@${job.userId}>`, embeds: [embed], files, components: [resultRow()] };
+      return { content: `<@${job.userId}>`, embeds: [embed], files, components: resultRows({ count: pngs.length, img2img: engine.info.model.capabilities.img2img }) };
     };
     const outcome: DeliveryOutcome = await updater.finish(() =>
       deliverResult(build, { messenger, reply: job.reply, ownerId: job.userId, channelId: job.channelId, uploadLimitBytes, logger: job.log }),

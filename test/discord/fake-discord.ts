@@ -27,6 +27,8 @@
  * await fake.sendCommand({ userId, guildId?, channelId, name, options?: APIApplicationCommandInteractionDataOption[] }): InteractionHandle
  * await fake.pressButton({ userId, guildId?, channelId, messageId, customId, values? }): InteractionHandle
  *     // the message must carry an enabled component with that custom_id (else it throws)
+ * await fake.submitModal({ userId, guildId?, channelId, messageId, customId, fields }): InteractionHandle
+ *     // MODAL_SUBMIT for a modal opened from a component on messageId; fields: text input custom_id → value
  * await fake.addReaction({ userId, guildId?, channelId, messageId, emoji }): void   // MESSAGE_REACTION_ADD with member
  * await fake.removeReaction({ userId, channelId, messageId, emoji }): void
  * fake.postMessage({ userId, channelId, content?, dispatch? = true }): FakeMessage
@@ -430,6 +432,12 @@ export class FakeDiscord {
 
   async pressButton(options: UserAction & { messageId: string; customId: string; values?: string[] }): Promise<InteractionHandle> {
     const record = this.core.pressComponent({ ...options, guildId: this.guildOf(options) });
+    return new InteractionHandle(this, this.core, record);
+  }
+
+  /** Submits a modal the bot opened from a component on `messageId`, with text input values by custom_id. */
+  async submitModal(options: UserAction & { messageId: string; customId: string; fields: Record<string, string> }): Promise<InteractionHandle> {
+    const record = this.core.submitModal({ ...options, guildId: this.guildOf(options) });
     return new InteractionHandle(this, this.core, record);
   }
 

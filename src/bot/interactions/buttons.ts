@@ -6,6 +6,7 @@ import { replyPrivately } from './interaction-replies.ts';
 import { isModerator } from './permissions.ts';
 import { startReroll } from '../jobs/reroll.ts';
 import { outboxImages } from '../results/result-outbox.ts';
+import { fromResultImage, openEditModal } from './result-actions.ts';
 
 export async function handleButton(interaction: ButtonInteraction, context: BotContext): Promise<void> {
   const action = parseCustomId(interaction.customId);
@@ -19,6 +20,11 @@ export async function handleButton(interaction: ButtonInteraction, context: BotC
       return deleteResult(interaction, context);
     case 'fetch':
       return fetchImage(interaction, context, action.jobId);
+    case 'vary':
+    case 'upscale':
+      return fromResultImage(interaction, context, action.action, action.image);
+    case 'edit':
+      return openEditModal(interaction, context);
   }
 }
 

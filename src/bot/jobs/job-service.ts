@@ -9,7 +9,7 @@ import { deliverResult, type DeliveryOutcome } from '../delivery/result-delivery
 import type { ResultOutbox } from '../results/result-outbox.ts';
 import { previewFile, resultFiles } from '../delivery/images.ts';
 import { isCancelReason, type CancelReason, type Job } from './job.ts';
-import { cancelledMessage, failedMessage, progressMessage, queuedMessage, resultRow, startingMessage } from '../delivery/job-messages.ts';
+import { cancelledMessage, failedMessage, progressMessage, queuedMessage, resultRows, startingMessage } from '../delivery/job-messages.ts';
 import type { JobQueue, QueueTask, Reservation, ReserveOutcome, SubmitOutcome } from './job-queue.ts';
 import { summarizeJob, type JobDesk, type QueueView } from './job-desk.ts';
 import { DeliveryError, replyTargetFromRecord } from '../delivery/reply-target.ts';
@@ -261,7 +261,7 @@ export class JobService implements JobDesk {
         ...(files.length === 1 && files[0] ? { imageName: files[0].name } : {}),
         ...(parentUrl ? { parentUrl } : {}),
       });
-      return { content: `<@${job.userId}>`, embeds: [embed], files, components: [resultRow()] };
+      return { content: `<@${job.userId}>`, embeds: [embed], files, components: resultRows({ count: pngs.length, img2img: engine.info.model.capabilities.img2img }) };
     };
 
     this.#updaters.delete(job.id);
