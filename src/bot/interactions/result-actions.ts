@@ -56,11 +56,14 @@ export async function fromResultImage(interaction: ButtonInteraction, context: B
     return followUpPrivately(interaction, 'I cannot store the image to start from right now. Please try again later.');
   }
   const { seed, ...rest } = record.request;
+  const strength = kind === 'vary' ? VARIATION_STRENGTH : UPSCALE_STRENGTH;
+  // img2img runs int(steps × strength) steps: at least one, however few the original had.
+  const steps = Math.max(rest.steps, Math.ceil(1 / strength));
   const userId = interaction.user.id;
   const request: BotRequest =
     kind === 'vary'
-      ? { ...rest, count: 1, strength: VARIATION_STRENGTH, seed: freshSeed(seed), initImageId }
-      : { ...rest, count: 1, strength: UPSCALE_STRENGTH, seed, width, height, initImageId };
+      ? { ...rest, steps, count: 1, strength, seed: freshSeed(seed), initImageId }
+      : { ...rest, steps, count: 1, strength, seed, width, height, initImageId };
   const headline = kind === 'vary' ? `🎨 <@${userId}> asked for a variation of image ${image}.` : `⬆️ <@${userId}> upscaled image ${image} to ${width}×${height}.`;
   const outcome = await startFromResult(context, record, userId, request, headline);
   if (!outcome.ok) await followUpPrivately(interaction, outcome.message);

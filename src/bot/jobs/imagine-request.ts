@@ -124,6 +124,10 @@ export function resolveImagineRequest(options: ImagineOptions, settings: Channel
   const request: BotRequest = { prompt, ...(negativePrompt && { negativePrompt }), steps, guidance, width, height, count };
   if (options.seed !== undefined) request.seed = options.seed;
   if (schedulerName !== undefined) request.scheduler = schedulerName;
-  if (options.image) request.strength = options.strength ?? DEFAULTS.strength;
+  if (options.image) {
+    request.strength = options.strength ?? DEFAULTS.strength;
+    // img2img runs int(steps × strength) of the steps (diffusers' get_timesteps).
+    if (Math.floor(steps * request.strength) < 1) return refuse(`With strength ${request.strength}, ${steps} steps leave none to run: raise the steps or the strength.`);
+  }
   return { ok: true, request };
 }
