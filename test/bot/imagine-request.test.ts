@@ -31,7 +31,7 @@ describe('resolveImagineRequest', () => {
   it('fills the engine defaults when neither user nor channel says otherwise', () => {
     expect(resolve({})).toEqual({
       ok: true,
-      request: { prompt: 'a cat', negativePrompt: '', steps: 25, guidance: 7.5, width: 512, height: 512, count: 1 },
+      request: { prompt: 'a cat', steps: 25, guidance: 7.5, width: 512, height: 512, count: 1 },
     });
   });
 
@@ -109,5 +109,30 @@ describe('banned words', () => {
 
   it('parses comma-separated lists without blanks or duplicates', () => {
     expect(parseWordList(' gore,  Gore , ,red   paint ')).toEqual(['gore', 'red paint']);
+  });
+});
+
+describe('img2img options', () => {
+  const image = { width: 512, height: 512 };
+
+  it('takes the strength with an image, and diffusers’ 0.8 when none is given', () => {
+    expect(resolve({ image, strength: 0.5 })).toMatchObject({ ok: true, request: { strength: 0.5 } });
+    expect(resolve({ image })).toMatchObject({ ok: true, request: { strength: 0.8 } });
+    expect(resolve({}).ok && 'strength' in (resolve({}) as { request: object }).request).toBe(false);
+  });
+
+  it('picks the shape nearest the image unless a size is given', () => {
+    expect(resolve({ image: { width: 900, height: 600 } })).toMatchObject({ ok: true, request: { width: 768, height: 512 } });
+    expect(resolve({ image: { width: 600, height: 900 } })).toMatchObject({ ok: true, request: { width: 512, height: 768 } });
+    expect(resolve({ image: { width: 900, height: 600 }, size: 'square' })).toMatchObject({ ok: true, request: { width: 512, height: 512 } });
+  });
+
+  it.each([
+    [{ strength: 0.5 }, 'strength applies only with an image to start from.'],
+    [{ image, strength: 0.01 }, 'strength must be a number from 0.05 to 1.'],
+    [{ image, strength: 1.5 }, 'strength must be a number from 0.05 to 1.'],
+    [{ image, strength: 0.2, steps: 4 }, 'With strength 0.2, 4 steps leave none to run: raise the steps or the strength.'],
+  ])('refuses %o', (options, message) => {
+    expect(resolve(options)).toEqual({ ok: false, message });
   });
 });
