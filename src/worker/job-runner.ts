@@ -3,7 +3,7 @@ import { CoalescingUpdater } from '../bot/delivery/coalescing-updater.ts';
 import { REROLL_EMOJI } from '../bot/interactions/custom-ids.ts';
 import { describeDiscordError, retryAfterMs } from '../bot/delivery/discord-errors.ts';
 import type { DiscordMessenger, OutgoingMessage, SentMessage } from '../bot/delivery/discord-messenger.ts';
-import { previewFile, resultFiles } from '../bot/delivery/images.ts';
+import { previewFile, resultAttachments } from '../bot/delivery/images.ts';
 import type { CancelReason, Job } from '../bot/jobs/job.ts';
 import { cancelledMessage, failedMessage, progressMessage, resultRows, startingMessage } from '../bot/delivery/job-messages.ts';
 import type { DeliveryMarker } from '../bot/jobs/bullmq/delivery-marker.ts';
@@ -128,14 +128,13 @@ export class JobRunner {
     const parentUrl =
       job.parentMessageId && job.guildId ? `https://discord.com/channels/${job.guildId}/${job.channelId}/${job.parentMessageId}` : undefined;
     const build = async (limitBytes: number): Promise<OutgoingMessage> => {
-      const files = await resultFiles(pngs, `imagine-${result.request.seed}`, limitBytes);
+      const { files, shownImage } = await resultAttachments(pngs, `imagine-${result.request.seed}`, limitBytes);
       const embed = buildResultEmbed({
         request: result.request,
-        ...(job.request.initImageId ? { initImageId: job.request.initImageId } : {}),
         model,
         elapsedMs,
         jobId: job.id,
-        ...(files.length === 1 && files[0] ? { imageName: files[0].name } : {}),
+        ...(shownImage ? { imageName: shownImage } : {}),
         ...(parentUrl ? { parentUrl } : {}),
       });
       return { content: `<@${job.userId}>`, embeds: [embed], files, components: resultRows({ count: pngs.length, img2img: engine.info.model.capabilities.img2img }) };

@@ -7,7 +7,7 @@ import { describeDiscordError, retryAfterMs } from '../delivery/discord-errors.t
 import type { DiscordMessenger, OutgoingMessage, SentMessage } from '../delivery/discord-messenger.ts';
 import { deliverResult, type DeliveryOutcome } from '../delivery/result-delivery.ts';
 import type { ResultOutbox } from '../results/result-outbox.ts';
-import { previewFile, resultFiles } from '../delivery/images.ts';
+import { previewFile, resultAttachments } from '../delivery/images.ts';
 import { isCancelReason, type CancelReason, type Job } from './job.ts';
 import { cancelledMessage, failedMessage, progressMessage, queuedMessage, resultRows, startingMessage } from '../delivery/job-messages.ts';
 import type { JobQueue, QueueTask, Reservation, ReserveOutcome, SubmitOutcome } from './job-queue.ts';
@@ -251,14 +251,13 @@ export class JobService implements JobDesk {
     const parentUrl =
       job.parentMessageId && job.guildId ? `https://discord.com/channels/${job.guildId}/${job.channelId}/${job.parentMessageId}` : undefined;
     const build = async (limitBytes: number): Promise<OutgoingMessage> => {
-      const files = await resultFiles(pngs, `imagine-${result.request.seed}`, limitBytes);
+      const { files, shownImage } = await resultAttachments(pngs, `imagine-${result.request.seed}`, limitBytes);
       const embed = buildResultEmbed({
         request: result.request,
-        ...(job.request.initImageId ? { initImageId: job.request.initImageId } : {}),
         model: engine.info.model.name,
         elapsedMs,
         jobId: job.id,
-        ...(files.length === 1 && files[0] ? { imageName: files[0].name } : {}),
+        ...(shownImage ? { imageName: shownImage } : {}),
         ...(parentUrl ? { parentUrl } : {}),
       });
       return { content: `<@${job.userId}>`, embeds: [embed], files, components: resultRows({ count: pngs.length, img2img: engine.info.model.capabilities.img2img }) };

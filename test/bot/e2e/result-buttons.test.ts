@@ -82,10 +82,18 @@ describe('result buttons end to end: 🎨 variations, ⬆️ upscale, ✏️ edi
     expect(running.engine.requests).toHaveLength(1);
   });
 
-  it('count > 1: U/V buttons per image, each starting from its own image', async () => {
+  it('count > 1: one grid image shown, the separate PNGs, and U/V buttons per image, each starting from its own image', async () => {
     const w = scene.world;
     const running = await scene.startBot();
     const original = await firstResult(w, 2);
+    const names = original.attachments.map((file) => file.filename);
+    expect(names).toEqual(['imagine-42-grid.webp', 'imagine-42-1.png', 'imagine-42-2.png']);
+    expect(original.embeds?.[0]?.image?.url).toBe(original.attachments[0]?.url);
+    const one = await sharp(original.attachments[1]!.data).metadata();
+    const grid = await sharp(original.attachments[0]!.data).metadata();
+    expect({ width: grid.width, height: grid.height }).toEqual({ width: one.width! * 2, height: one.height });
+    // The downloads keep their parameters chunk (PNG text), so they can be remade.
+    expect(original.attachments[1]!.data.includes(Buffer.from('parameters'))).toBe(true);
     expect(buttonIds(original).slice(1)).toEqual([
       ['imagine:upscale:1', 'imagine:upscale:2'],
       ['imagine:vary:1', 'imagine:vary:2'],
