@@ -19,6 +19,8 @@ import { Cooldown } from './moderation/cooldown.ts';
 import { DiscordCommandPermissions } from './moderation/command-permissions.ts';
 import { UserPrefsStore, type UserPrefs } from './settings/user-prefs.ts';
 import { engineModelDirectory, singleModelDirectory, type ModelDirectory } from './models/served-models.ts';
+import { InitImageStore } from './attachments/init-image-store.ts';
+import { DEFAULT_ATTACHMENT_LIMITS, type AttachmentLimits } from './attachments/fetch-attachment.ts';
 
 export interface ImagineBotOptions {
   discord: { token: string; applicationId: string; apiUrl: string };
@@ -31,6 +33,8 @@ export interface ImagineBotOptions {
   maxQueuedPerUser: number;
   uploadLimitBytes: number;
   shutdownGraceMs: number;
+  /** What /imagine image: accepts (IMAGINE_ATTACHMENT_HOSTS…); Discord's CDN and 10 MiB by default. */
+  attachmentLimits?: AttachmentLimits;
   /** A different queue implementation (e.g. shared across processes); defaults to the in-process one. */
   queue?: JobQueue<Job>;
   /** The distributed mode: jobs go to workers through this desk instead of running here. */
@@ -74,6 +78,7 @@ export class ImagineBot {
     const { journal } = options.stores;
     const results = new ResultStore(options.stores.open<ResultRecord>('results'));
     const outbox = new ResultOutbox(options.stores.open<OutboxEntry>('outbox'), options.stores.open<string[]>('outbox-index'));
+    const images = new InitImageStore(options.stores.open<string>('init-images'));
     this.#service =
       engine && !distributed
         ? new JobService({
@@ -82,6 +87,7 @@ export class ImagineBot {
             messenger,
             results,
             outbox,
+            images,
             logger,
             previewIntervalMs: options.previewIntervalMs,
             uploadLimitBytes: options.uploadLimitBytes,
@@ -101,6 +107,8 @@ export class ImagineBot {
       models: distributed ? (distributed.models ?? singleModelDirectory(distributed.engineInfo)) : engineModelDirectory(engine!),
       results,
       outbox,
+      images,
+      attachmentLimits: options.attachmentLimits ?? DEFAULT_ATTACHMENT_LIMITS,
       messenger,
       engineInfo: distributed?.engineInfo ?? engine!.info,
       concurrency: options.concurrency,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ProviderChoice } from '../engine/types.ts';
+import { DISCORD_CDN_HOSTS } from './attachments/fetch-attachment.ts';
 
 /** Everything the bot reads from the environment, validated once at start. */
 export interface BotConfig {
@@ -24,6 +25,8 @@ export interface BotConfig {
   allowDms: boolean;
   /** Per-user wait between 🔁 rerolls (reaction or button), so one member cannot flood the queue. */
   rerollCooldownMs: number;
+  /** Hosts /imagine image: attachments may be downloaded from (Discord's CDN by default). */
+  attachmentHosts: string[];
 }
 
 export interface DiscordConfig {
@@ -102,6 +105,11 @@ const botShape = {
     .refine((text) => /^(true|false|1|0|yes|no)$/i.test(text), 'IMAGINE_ALLOW_DMS must be true or false')
     .transform((text) => /^(true|1|yes)$/i.test(text)),
   IMAGINE_REROLL_COOLDOWN_S: wholeNumber('IMAGINE_REROLL_COOLDOWN_S', 0, 3600, 10),
+  IMAGINE_ATTACHMENT_HOSTS: z
+    .string()
+    .default(DISCORD_CDN_HOSTS.join(','))
+    .transform((text) => text.split(',').map((host) => host.trim().toLowerCase()).filter((host) => host !== ''))
+    .refine((hosts) => hosts.length > 0 && hosts.every((host) => /^[a-z0-9.-]+(:\d+)?$/.test(host)), 'IMAGINE_ATTACHMENT_HOSTS must be a comma-separated list of host names (host or host:port)'),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
 };
 
@@ -171,6 +179,7 @@ export function loadConfig(env: Env): BotConfig {
     uploadLimitBytes: parsed.IMAGINE_UPLOAD_LIMIT_BYTES,
     allowDms: parsed.IMAGINE_ALLOW_DMS,
     rerollCooldownMs: parsed.IMAGINE_REROLL_COOLDOWN_S * 1000,
+    attachmentHosts: parsed.IMAGINE_ATTACHMENT_HOSTS,
   };
 }
 

@@ -11,6 +11,8 @@ import type { ResultStore } from './results/result-store.ts';
 import type { ChannelDirectory } from './moderation/settings-scope.ts';
 import type { Cooldown } from './moderation/cooldown.ts';
 import type { CommandPermissionChecker } from './moderation/command-permissions.ts';
+import type { InitImageStore } from './attachments/init-image-store.ts';
+import type { AttachmentLimits } from './attachments/fetch-attachment.ts';
 
 /** The operator's moderation choices, from the environment. */
 export interface ModerationPolicy {
@@ -38,6 +40,9 @@ export interface BotContext {
   results: ResultStore;
   /** Finished images until they reach their owner; /imagine-history reads it. */
   outbox: ResultOutbox;
+  /** Starting images of img2img jobs (attachments, results being varied or upscaled). */
+  images: InitImageStore;
+  attachmentLimits: AttachmentLimits;
   messenger: DiscordMessenger;
   engineInfo: EngineInfo;
   concurrency: number;

@@ -2,6 +2,7 @@ import { config as loadDotenv } from 'dotenv';
 import type { Logger } from 'pino';
 import { ImagineBot } from '../bot/bot.ts';
 import { ConfigError, describeConfig, loadConfig, type BotConfig } from '../bot/config.ts';
+import { DEFAULT_ATTACHMENT_LIMITS } from '../bot/attachments/fetch-attachment.ts';
 import { openEngine } from '../bot/engine-loader.ts';
 import { openGateway } from '../bot/jobs/bullmq/open-gateway.ts';
 import { createLogger } from '../bot/logger.ts';
@@ -81,6 +82,7 @@ async function run(config: BotConfig, logger: Logger): Promise<void> {
     uploadLimitBytes: config.uploadLimitBytes,
     shutdownGraceMs: config.shutdownGraceMs,
     moderation: { allowDms: config.allowDms, rerollCooldownMs: config.rerollCooldownMs },
+    attachmentLimits: { ...DEFAULT_ATTACHMENT_LIMITS, hosts: config.attachmentHosts },
   });
 
   let signalled = false;

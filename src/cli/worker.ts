@@ -7,6 +7,7 @@ import { openEngine } from '../bot/engine-loader.ts';
 import { connectRedis } from '../bot/jobs/bullmq/redis-client.ts';
 import { createLogger } from '../bot/logger.ts';
 import { ResultOutbox, type OutboxEntry } from '../bot/results/result-outbox.ts';
+import { InitImageStore } from '../bot/attachments/init-image-store.ts';
 import { ResultStore, type ResultRecord } from '../bot/results/result-store.ts';
 import { openStoreBackend } from '../bot/settings/stores.ts';
 import type { Engine } from '../engine/types.ts';
@@ -63,6 +64,7 @@ async function run(config: WorkerConfig, logger: Logger): Promise<void> {
     messenger,
     results: new ResultStore(stores.open<ResultRecord>('results')),
     outbox: new ResultOutbox(stores.open<OutboxEntry>('outbox'), stores.open<string[]>('outbox-index')),
+    images: new InitImageStore(stores.open<string>('init-images')),
     logger,
     concurrency: config.concurrency,
     lockDurationMs: config.lockDurationMs,

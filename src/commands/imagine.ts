@@ -1,9 +1,10 @@
-import { InteractionContextType, SlashCommandBuilder, type AutocompleteInteraction, type ChatInputCommandInteraction } from 'discord.js';
+import { InteractionContextType, SlashCommandBuilder, type Attachment, type AutocompleteInteraction, type ChatInputCommandInteraction } from 'discord.js';
 import { SCHEDULER_NAMES } from '../engine/schedulers/scheduler.ts';
 import { LIMITS } from '../engine/types.ts';
 import type { ChannelSettings } from '../bot/settings/channel-settings.ts';
 import type { BotContext, SlashCommand } from '../bot/context.ts';
-import { MAX_PROMPT_LENGTH, resolveImagineRequest, type ImagineOptions } from '../bot/jobs/imagine-request.ts';
+import { MAX_PROMPT_LENGTH, resolveImagineRequest, STRENGTH_LIMITS, type ImagineOptions, type RequestCheck, type RequestContext } from '../bot/jobs/imagine-request.ts';
+import { checkAttachment, fetchAttachment, type AttachmentRef } from '../bot/attachments/fetch-attachment.ts';
 import { admissionRefusal, QUEUE_UNAVAILABLE, replyPrivately } from '../bot/interactions/interaction-replies.ts';
 import { newJobId, type Job } from '../bot/jobs/job.ts';
 import { InteractionReply } from '../bot/delivery/reply-target.ts';
@@ -54,6 +55,14 @@ const data = new SlashCommandBuilder()
       .setDescription('Sampling method')
       .addChoices(...SCHEDULER_NAMES.map((name) => ({ name, value: name }))),
   )
+  .addAttachmentOption((option) => option.setName('image').setDescription('A PNG, JPEG or WebP image to start from (img2img)'))
+  .addNumberOption((option) =>
+    option
+      .setName('strength')
+      .setDescription('With image: how far to move away from it (0.05 keeps it, 1 redraws it)')
+      .setMinValue(STRENGTH_LIMITS.min)
+      .setMaxValue(STRENGTH_LIMITS.max),
+  )
   .addIntegerOption((option) =>
     option.setName('count').setDescription('How many images').setMinValue(LIMITS.count.min).setMaxValue(LIMITS.count.max),
   )
@@ -62,7 +71,11 @@ const data = new SlashCommandBuilder()
 
 function readOptions(interaction: ChatInputCommandInteraction): ImagineOptions {
   const options = interaction.options;
+  const image = options.getAttachment('image');
   return {
+    strength: options.getNumber('strength') ?? undefined,
+    // Discord's own figures for now; the downloaded image's replace them before the job is made.
+    image: image ? { width: image.width ?? 1, height: image.height ?? 1 } : undefined,
     prompt: options.getString('prompt', true),
     negative: options.getString('negative') ?? undefined,
     seed: options.getInteger('seed') ?? undefined,
@@ -119,8 +132,17 @@ async function execute(interaction: ChatInputCommandInteraction, context: BotCon
     return replyPrivately(interaction, `${SETTINGS_UNAVAILABLE} (id \`${incidentId}\`)`);
   }
   const models = await context.models.list();
-  const check = resolveImagineRequest(options, looked.settings, { models, defaultModel: context.models.defaultModel, prefs: looked.prefs });
+  const requestContext: RequestContext = { models, defaultModel: context.models.defaultModel, prefs: looked.prefs };
+  const attachment = interaction.options.getAttachment('image');
+  const ref = attachment ? attachmentRef(attachment) : undefined;
+  // Refuses an image for a model that cannot start from one (the chosen model's capabilities).
+  const check = resolveImagineRequest(options, looked.settings, requestContext);
   if (!check.ok) return replyPrivately(interaction, check.message);
+  if (ref) {
+    const attached = checkAttachment(ref, context.attachmentLimits);
+    if (!attached.ok) return replyPrivately(interaction, attached.message);
+  }
+  let request = check.request;
   const place = await context.jobs.reserve(interaction.user.id);
   if (!place.accepted) return replyPrivately(interaction, admissionRefusal(place));
 
@@ -135,12 +157,21 @@ async function execute(interaction: ChatInputCommandInteraction, context: BotCon
 
   const jobId = newJobId();
   const log = context.logger.child({ jobId });
+  if (ref) {
+    const started = await keepStartingImage(context, ref, options, looked.settings, requestContext);
+    if (!started.ok) {
+      place.reservation.release();
+      log.info({ reason: started.message, url: ref.url }, 'attachment refused');
+      return replyPrivately(interaction, started.message);
+    }
+    request = started.request;
+  }
   const job: Job = {
     id: jobId,
     userId: interaction.user.id,
     guildId: interaction.guildId,
     channelId,
-    request: check.request,
+    request,
     reply: new InteractionReply({
       messenger: context.messenger,
       interactionToken: interaction.token,
@@ -159,3 +190,35 @@ async function execute(interaction: ChatInputCommandInteraction, context: BotCon
 const autocomplete = (interaction: AutocompleteInteraction, context: BotContext) => suggestModels(interaction, context, 'channel');
 
 export const imagineCommand: SlashCommand = { name: 'imagine', data, execute, autocomplete };
+
+function attachmentRef(attachment: Attachment): AttachmentRef {
+  return {
+    url: attachment.url,
+    filename: attachment.name,
+    size: attachment.size,
+    contentType: attachment.contentType,
+    width: attachment.width,
+    height: attachment.height,
+  };
+}
+
+/** Downloads the attachment, keeps it for the job (and its rerolls), and settles the request on its real size. */
+async function keepStartingImage(
+  context: BotContext,
+  ref: AttachmentRef,
+  options: ImagineOptions,
+  settings: ChannelSettings,
+  requestContext: RequestContext,
+): Promise<RequestCheck> {
+  const fetched = await fetchAttachment(ref, context.attachmentLimits);
+  if (!fetched.ok) return fetched;
+  const check = resolveImagineRequest({ ...options, image: { width: fetched.width, height: fetched.height } }, settings, requestContext);
+  if (!check.ok) return check;
+  try {
+    check.request.initImageId = await context.images.keep(fetched.data);
+  } catch (error) {
+    context.logger.error({ err: error }, 'could not keep a starting image');
+    return { ok: false, message: QUEUE_UNAVAILABLE };
+  }
+  return check;
+}

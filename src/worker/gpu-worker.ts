@@ -9,6 +9,7 @@ import { UserLedger } from '../bot/jobs/bullmq/user-ledger.ts';
 import { fromWireJob, wireJobSchema, type WireJob } from '../bot/jobs/bullmq/wire-job.ts';
 import { WorkerRegistry, type WorkerStatus } from '../bot/jobs/bullmq/worker-registry.ts';
 import type { ResultOutbox } from '../bot/results/result-outbox.ts';
+import type { InitImageStore } from '../bot/attachments/init-image-store.ts';
 import type { ResultStore } from '../bot/results/result-store.ts';
 import type { Engine } from '../engine/types.ts';
 import { JobRunner, type RunEnd, type StopReason } from './job-runner.ts';
@@ -23,6 +24,8 @@ export interface GpuWorkerOptions {
   messenger: DiscordMessenger;
   results: ResultStore;
   outbox: ResultOutbox;
+  /** Starting images of img2img jobs, kept by the gateway. */
+  images?: InitImageStore;
   logger: Logger;
   /** Jobs run at once per model (one per engine in the model's pool). */
   concurrency: number;
@@ -84,6 +87,7 @@ export class GpuWorker {
       logger: options.logger,
       previewIntervalMs: options.previewIntervalMs,
       uploadLimitBytes: options.uploadLimitBytes,
+      ...(options.images ? { images: options.images } : {}),
     });
     this.#subscriber = await options.connect('worker-cancels');
     await this.#subscriber.subscribe(RedisKeys.cancelChannel, (jobId) => void this.#onCancel(jobId));

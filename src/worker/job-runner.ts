@@ -4,15 +4,17 @@ import { CoalescingUpdater } from '../bot/delivery/coalescing-updater.ts';
 import { REROLL_EMOJI } from '../bot/interactions/custom-ids.ts';
 import { describeDiscordError, retryAfterMs } from '../bot/delivery/discord-errors.ts';
 import type { DiscordMessenger, OutgoingMessage, SentMessage } from '../bot/delivery/discord-messenger.ts';
-import { previewFile, resultFiles } from '../bot/delivery/images.ts';
+import { previewFile, resultAttachments } from '../bot/delivery/images.ts';
 import type { CancelReason, Job } from '../bot/jobs/job.ts';
-import { cancelledMessage, failedMessage, progressMessage, resultRow, startingMessage } from '../bot/delivery/job-messages.ts';
+import { cancelledMessage, failedMessage, progressMessage, resultRows, startingMessage } from '../bot/delivery/job-messages.ts';
 import type { DeliveryMarker } from '../bot/jobs/bullmq/delivery-marker.ts';
 import { deliverResult, type DeliveryOutcome } from '../bot/delivery/result-delivery.ts';
 import { buildResultEmbed } from '../bot/delivery/result-embed.ts';
 import type { ResultOutbox } from '../bot/results/result-outbox.ts';
 import type { ResultStore } from '../bot/results/result-store.ts';
+import { engineRequest, InitImageMissingError, type InitImageStore } from '../bot/attachments/init-image-store.ts';
 import { EngineError, type Engine, type GenerateResult, type GenerationProgress } from '../engine/types.ts';
+import { servedModelOf } from '../bot/models/served-models.ts';
 
 export interface JobRunnerOptions {
   messenger: DiscordMessenger;
@@ -23,6 +25,8 @@ export interface JobRunnerOptions {
   logger: Logger;
   previewIntervalMs: number;
   uploadLimitBytes: number;
+  /** Starting images of img2img jobs, kept by the gateway. */
+  images?: InitImageStore;
   /** Longer side of preview images, in pixels. */
   previewSize?: number;
 }
@@ -71,7 +75,7 @@ export class JobRunner {
     const startedAt = Date.now();
     let result: GenerateResult;
     try {
-      result = await engine.generate(job.request, {
+      result = await engine.generate(await engineRequest(job.request, this.options.images), {
         signal,
         previewEvery: 1,
         onProgress: (progress) => {
@@ -96,9 +100,10 @@ export class JobRunner {
         job.log.info({ reason }, 'job cancelled while running');
         return (await this.finish(job, updater, cancelledMessage(job, reason))) ? 'cancelled' : 'already-delivered';
       }
-      if (error instanceof EngineError) job.log.warn({ err: error, code: error.code }, 'engine refused or failed the job');
+      const userSafe = error instanceof EngineError || error instanceof InitImageMissingError;
+      if (userSafe) job.log.warn({ err: error }, 'engine refused or failed the job');
       else job.log.error({ err: error }, 'job failed unexpectedly');
-      await this.finish(job, updater, failedMessage(job, error instanceof EngineError ? error.message : undefined));
+      await this.finish(job, updater, failedMessage(job, userSafe ? error.message : undefined));
       return 'failed';
     }
     return this.#deliverResult(job, engine, updater, result, Date.now() - startedAt);
@@ -125,16 +130,16 @@ export class JobRunner {
     const parentUrl =
       job.parentMessageId && job.guildId ? `https://discord.com/channels/${job.guildId}/${job.channelId}/${job.parentMessageId}` : undefined;
     const build = async (limitBytes: number): Promise<OutgoingMessage> => {
-      const files = await resultFiles(pngs, `imagine-${result.request.seed}`, limitBytes);
+      const { files, shownImage } = await resultAttachments(pngs, `imagine-${result.request.seed}`, limitBytes);
       const embed = buildResultEmbed({
         request: result.request,
         model,
         elapsedMs,
         jobId: job.id,
-        ...(files.length === 1 && files[0] ? { imageName: files[0].name } : {}),
+        ...(shownImage ? { imageName: shownImage } : {}),
         ...(parentUrl ? { parentUrl } : {}),
       });
-      return { content: resultContent(job.userId, result), embeds: [embed], files, components: [resultRow()] };
+      return { content: resultContent(job.userId, result), embeds: [embed], files, components: resultRows({ count: pngs.length, img2img: servedModelOf(engine, job.request.model).capabilities.img2img }) };
     };
     const outcome: DeliveryOutcome = await updater.finish(() =>
       deliverResult(build, { messenger, reply: job.reply, ownerId: job.userId, channelId: job.channelId, uploadLimitBytes, logger: job.log }),
@@ -167,6 +172,7 @@ export class JobRunner {
         channelId: sent.channelId,
         messageId: sent.id,
         request: result.request,
+        ...(job.request.initImageId ? { initImageId: job.request.initImageId } : {}),
         model,
         ...(job.parentMessageId ? { parentMessageId: job.parentMessageId } : {}),
         createdAt: Date.now(),

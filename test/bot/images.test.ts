@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { enlargeSmallPng, previewFile, resultFiles } from '../../src/bot/delivery/images.ts';
+import { enlargeSmallPng, gridImage, gridLayout, previewFile, resultAttachments, resultFiles } from '../../src/bot/delivery/images.ts';
 import { estimateRemainingMs } from '../../src/bot/delivery/job-messages.ts';
 import { readTextChunks, withTextChunks } from '../../src/engine/output/png.ts';
 
@@ -63,5 +63,54 @@ describe('images', () => {
   it('estimates the time left from the average step', () => {
     expect(estimateRemainingMs({ step: 5, totalSteps: 20, elapsedMs: 1000 })).toBe(3000);
     expect(estimateRemainingMs({ step: 0, totalSteps: 20, elapsedMs: 0 })).toBe(0);
+  });
+});
+
+describe('result grid', () => {
+  const solid = (r: number, g: number, b: number) => sharp({ create: { width: 16, height: 8, channels: 3, background: { r, g, b } } }).png().toBuffer();
+
+  it('lays out 2 side by side and 3 or 4 in a 2×2 grid, each image in its own cell', async () => {
+    expect([1, 2, 3, 4].map(gridLayout)).toEqual([
+      { columns: 1, rows: 1 },
+      { columns: 2, rows: 1 },
+      { columns: 2, rows: 2 },
+      { columns: 2, rows: 2 },
+    ]);
+    const colours: Array<[number, number, number]> = [[255, 0, 0], [0, 255, 0], [0, 0, 255]];
+    const grid = await gridImage(await Promise.all(colours.map(([r, g, b]) => solid(r, g, b))));
+    const { data, info } = await sharp(grid).raw().toBuffer({ resolveWithObject: true });
+    expect({ width: info.width, height: info.height }).toEqual({ width: 32, height: 16 });
+    const pixel = (x: number, y: number) => [...data.subarray((y * info.width + x) * info.channels, (y * info.width + x) * info.channels + 3)];
+    // Cell centres (WebP is lossy: near, not exact); the fourth cell stays black.
+    const near = (actual: number[], expected: number[]) => actual.every((value, i) => Math.abs(value - expected[i]!) < 40);
+    expect(near(pixel(8, 4), [255, 0, 0])).toBe(true);
+    expect(near(pixel(24, 4), [0, 255, 0])).toBe(true);
+    expect(near(pixel(8, 12), [0, 0, 255])).toBe(true);
+    expect(near(pixel(24, 12), [0, 0, 0])).toBe(true);
+  });
+
+  it('puts the grid first, then every image, within the upload limit', async () => {
+    // 256 px: large enough to be passed through as the engine made them.
+    const pngs = [await noisyPng(256, 256), await noisyPng(256, 256)];
+    const { files, shownImage } = await resultAttachments(pngs, 'imagine-5', 10 * 1024 * 1024);
+    expect(files.map((file) => file.name)).toEqual(['imagine-5-grid.webp', 'imagine-5-1.png', 'imagine-5-2.png']);
+    expect(shownImage).toBe('imagine-5-grid.webp');
+    const single = await resultAttachments(pngs.slice(0, 1), 'imagine-5', 10 * 1024 * 1024);
+    expect(single).toEqual({ files: [{ name: 'imagine-5.png', data: pngs[0] }], shownImage: 'imagine-5.png' });
+  });
+
+  it('builds the grid and the separate PNGs of small results (64 px) from the enlarged images', async () => {
+    const parameters = { parameters: 'an emoji\nSteps: 25, Seed: 5' };
+    const pngs = [withTextChunks(await solid(255, 0, 0), parameters), withTextChunks(await solid(0, 0, 255), parameters)];
+    const { files } = await resultAttachments(pngs, 'imagine-5', 10 * 1024 * 1024);
+    expect(files.map((file) => file.name)).toEqual(['imagine-5-grid.webp', 'imagine-5-1.png', 'imagine-5-2.png']);
+    // 16×8 cells enlarged 16× (to 256 px on the long side), side by side.
+    const grid = await sharp(files[0]!.data).metadata();
+    expect({ width: grid.width, height: grid.height }).toEqual({ width: 512, height: 128 });
+    for (const file of files.slice(1)) {
+      const meta = await sharp(file.data).metadata();
+      expect({ format: meta.format, width: meta.width, height: meta.height }).toEqual({ format: 'png', width: 256, height: 128 });
+      expect(readTextChunks(file.data)).toEqual(parameters);
+    }
   });
 });

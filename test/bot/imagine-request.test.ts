@@ -159,3 +159,39 @@ describe('model choice', () => {
     expect(explicit.ok && explicit.request).toMatchObject({ steps: 3, width: 512, height: 512 });
   });
 });
+
+describe('img2img options', () => {
+  const image = { width: 512, height: 512 };
+
+  it('takes the strength with an image, and diffusers’ 0.8 when none is given', () => {
+    expect(resolve({ image, strength: 0.5 })).toMatchObject({ ok: true, request: { strength: 0.5 } });
+    expect(resolve({ image })).toMatchObject({ ok: true, request: { strength: 0.8 } });
+    expect(resolve({}).ok && 'strength' in (resolve({}) as { request: object }).request).toBe(false);
+  });
+
+  it('picks the shape nearest the image unless a size is given', () => {
+    expect(resolve({ image: { width: 900, height: 600 } })).toMatchObject({ ok: true, request: { width: 768, height: 512 } });
+    expect(resolve({ image: { width: 600, height: 900 } })).toMatchObject({ ok: true, request: { width: 512, height: 768 } });
+    expect(resolve({ image: { width: 900, height: 600 }, size: 'square' })).toMatchObject({ ok: true, request: { width: 512, height: 512 } });
+  });
+
+  it.each([
+    [{ strength: 0.5 }, 'strength applies only with an image to start from.'],
+    [{ image, strength: 0.01 }, 'strength must be a number from 0.05 to 1.'],
+    [{ image, strength: 1.5 }, 'strength must be a number from 0.05 to 1.'],
+    [{ image, strength: 0.2, steps: 4 }, 'With strength 0.2, 4 steps leave none to run: raise the steps or the strength.'],
+  ])('refuses %o', (options, message) => {
+    expect(resolve(options)).toEqual({ ok: false, message });
+  });
+
+  it('checks img2img against the chosen model, not the default one', () => {
+    const textOnly: ServedModel = { name: 'text-only', family: 'sd', nativeWidth: 512, nativeHeight: 512, capabilities: { ...capabilities, img2img: false } };
+    const served = { models: [sd, textOnly], defaultModel: 'sd' };
+    expect(resolveImagineRequest({ prompt: 'a cat', image, model: 'text-only' }, channel(), served)).toEqual({
+      ok: false,
+      message: 'text-only cannot start from an image (it has no VAE encoder).',
+    });
+    expect(resolveImagineRequest({ prompt: 'a cat', model: 'text-only' }, channel(), served).ok).toBe(true);
+    expect(resolveImagineRequest({ prompt: 'a cat', image }, channel(), served)).toMatchObject({ ok: true, request: { model: 'sd', strength: 0.8 } });
+  });
+});

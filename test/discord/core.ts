@@ -628,6 +628,24 @@ export class Core {
     return this.register(record);
   }
 
+  /** A user submits a modal that the bot opened from a message component (type 9 callback). */
+  submitModal(options: { userId: string; guildId: string; channelId: string; messageId: string; customId: string; fields: Record<string, string> }): InteractionRecord {
+    const channel = this.state.channel(options.channelId);
+    const message = this.state.channelMessages(options.channelId).get(options.messageId);
+    if (!message) throw new Error(`FakeDiscord: no message ${options.messageId} in channel ${options.channelId}`);
+    const record = this.interactionBase(InteractionType.ModalSubmit, options.userId, options.guildId, channel);
+    record.originalMessageId = message.id;
+    record.payload.message = this.state.messageToApi(message);
+    record.payload.data = {
+      custom_id: options.customId,
+      components: Object.entries(options.fields).map(([custom_id, value]) => ({
+        type: ComponentType.ActionRow,
+        components: [{ type: ComponentType.TextInput, custom_id, value }],
+      })),
+    };
+    return this.register(record);
+  }
+
   /** @original of an interaction webhook token (or throws the error Discord would answer). */
   interactionForToken(applicationId: string, token: string): InteractionRecord {
     const record = this.interactionsByToken.get(token);

@@ -23,12 +23,15 @@
  * fake.setRolePermissions(guildId, roleId, permissions: bigint): void  // @everyone's id is the guild id
  * fake.setCommandPermissions(guildId, [{ id, type, permission }], commandName?)  // GET .../commands/permissions
  * fake.uploadAttachment({ filename, data, contentType? }): FakeAttachment  // for ATTACHMENT (type 11) options
+ * fake.attachmentDownloads: readonly string[]  // CDN paths fetched so far
  *
  * // Users acting (each dispatches over the gateway; the returned handle records the bot's answers)
  * await fake.sendCommand({ userId, guildId?, channelId, name, options?: APIApplicationCommandInteractionDataOption[] }): InteractionHandle
  * await fake.sendDmCommand({ userId, name, options? }): InteractionHandle  // in the bot's DM (context BotDM)
  * await fake.pressButton({ userId, guildId?, channelId, messageId, customId, values? }): InteractionHandle
  *     // the message must carry an enabled component with that custom_id (else it throws)
+ * await fake.submitModal({ userId, guildId?, channelId, messageId, customId, fields }): InteractionHandle
+ *     // MODAL_SUBMIT for a modal opened from a component on messageId; fields: text input custom_id → value
  * await fake.addReaction({ userId, guildId?, channelId, messageId, emoji }): void   // MESSAGE_REACTION_ADD with member
  * await fake.removeReaction({ userId, channelId, messageId, emoji }): void
  * fake.postMessage({ userId, channelId, content?, dispatch? = true }): FakeMessage
@@ -486,6 +489,12 @@ export class FakeDiscord {
     return new InteractionHandle(this, this.core, record);
   }
 
+  /** Submits a modal the bot opened from a component on `messageId`, with text input values by custom_id. */
+  async submitModal(options: UserAction & { messageId: string; customId: string; fields: Record<string, string> }): Promise<InteractionHandle> {
+    const record = this.core.submitModal({ ...options, guildId: this.guildOf(options) });
+    return new InteractionHandle(this, this.core, record);
+  }
+
   async addReaction(options: UserAction & { messageId: string; emoji: string }): Promise<void> {
     const message = this.requireMessage(options.channelId, options.messageId);
     this.core.state.member(this.guildOf(options), options.userId);
@@ -543,6 +552,11 @@ export class FakeDiscord {
 
   get requests(): readonly RequestLogEntry[] {
     return this.rest.requests;
+  }
+
+  /** CDN paths the bot downloaded (attachments), in order. */
+  get attachmentDownloads(): readonly string[] {
+    return this.rest.attachmentDownloads;
   }
 
   unknownRoutes(): RequestLogEntry[] {

@@ -375,7 +375,8 @@ function interactionRoutes(core: Core): Route[] {
         const type = Number(json.type);
         const data = asMessageBody(json.data);
         const ephemeral = ((data.flags ?? 0) & MessageFlags.Ephemeral) !== 0;
-        const isComponent = record.type === InteractionType.MessageComponent;
+        // A modal opened from a message component may update that message too.
+        const isComponent = record.type === InteractionType.MessageComponent || (record.type === InteractionType.ModalSubmit && record.originalMessageId !== undefined);
         // Autocomplete requests take suggestions and nothing else; nothing else takes suggestions.
         const isAutocomplete = record.type === InteractionType.ApplicationCommandAutocomplete;
         if (isAutocomplete !== (type === InteractionResponseType.ApplicationCommandAutocompleteResult)) throw invalidResponseType();

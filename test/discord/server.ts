@@ -89,6 +89,8 @@ function majorParameter(params: Record<string, string>): string {
 
 export class RestServer {
   readonly requests: RequestLogEntry[] = [];
+  /** Paths of every attachment download from the CDN (they are not API requests, so not in `requests`). */
+  readonly attachmentDownloads: string[] = [];
   private readonly routes: CompiledRoute[];
 
   constructor(
@@ -108,6 +110,7 @@ export class RestServer {
     const raw = await readBody(req);
 
     if (method === 'GET' && url.pathname.startsWith('/attachments/')) {
+      this.attachmentDownloads.push(url.pathname);
       this.serveAttachment(url.pathname, res);
       return;
     }

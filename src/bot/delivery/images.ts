@@ -57,3 +57,35 @@ export async function resultFiles(engineImages: readonly Buffer[], baseName: str
   }
   return smallest;
 }
+
+/** Side by side for two, 2×2 for three or four: as Midjourney shows its four. */
+export function gridLayout(count: number): { columns: number; rows: number } {
+  const columns = count === 1 ? 1 : 2;
+  return { columns, rows: Math.ceil(count / columns) };
+}
+
+/** One image with the job's pictures in a grid (all the same size, as one job makes them). */
+export async function gridImage(pngs: readonly Buffer[]): Promise<Buffer> {
+  const { width = 0, height = 0 } = await sharp(pngs[0]).metadata();
+  const { columns, rows } = gridLayout(pngs.length);
+  return sharp({ create: { width: width * columns, height: height * rows, channels: 3, background: { r: 0, g: 0, b: 0 } } })
+    .composite(pngs.map((input, index) => ({ input, left: (index % columns) * width, top: Math.floor(index / columns) * height })))
+    .webp({ quality: 85 })
+    .toBuffer();
+}
+
+/**
+ * The result message's attachments: for one image, that image; for several, a grid to look at (shown in
+ * the embed) first, then each image for download, with its parameters chunk when it fits.
+ */
+export async function resultAttachments(pngs: readonly Buffer[], baseName: string, uploadLimitBytes: number): Promise<{ files: OutgoingFile[]; shownImage: string | undefined }> {
+  if (pngs.length <= 1) {
+    const files = await resultFiles(pngs, baseName, uploadLimitBytes);
+    return { files, shownImage: files[0]?.name };
+  }
+  // Enlarged first, so that a grid of small results (emoji-sd's 64×64) is as visible as one of them alone.
+  const visible = await Promise.all(pngs.map((png) => enlargeSmallPng(png)));
+  const grid: OutgoingFile = { name: `${baseName}-grid.webp`, data: await gridImage(visible) };
+  const files = await resultFiles(visible, baseName, Math.max(0, uploadLimitBytes - grid.data.length));
+  return { files: [grid, ...files], shownImage: grid.name };
+}

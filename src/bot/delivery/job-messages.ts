@@ -1,4 +1,4 @@
-import { ButtonStyle, ComponentType, type APIActionRowComponent, type APIComponentInMessageActionRow } from 'discord.js';
+import { ButtonStyle, ComponentType, type APIActionRowComponent, type APIButtonComponentWithCustomId, type APIComponentInMessageActionRow } from 'discord.js';
 import type { GenerationProgress } from '../../engine/types.ts';
 import { CustomIds, REROLL_EMOJI } from '../interactions/custom-ids.ts';
 import type { OutgoingFile, OutgoingMessage } from './discord-messenger.ts';
@@ -20,14 +20,36 @@ function cancelRow(jobId: string): ActionRow {
   };
 }
 
-export function resultRow(): ActionRow {
-  return {
+const button = (custom_id: string, label: string, emoji?: string, style: ButtonStyle.Primary | ButtonStyle.Secondary = ButtonStyle.Secondary): APIButtonComponentWithCustomId => ({
+  type: ComponentType.Button,
+  style,
+  custom_id,
+  label,
+  ...(emoji ? { emoji: { name: emoji } } : {}),
+});
+
+/**
+ * A result's buttons: reroll, edit and delete, and, where the model can start from an image, variations
+ * and upscale — on the image itself for one image, else one V/U button per image (as Midjourney's V1–V4, U1–U4).
+ */
+export function resultRows(options: { count: number; img2img: boolean } = { count: 1, img2img: false }): ActionRow[] {
+  const single = options.img2img && options.count === 1;
+  const main: ActionRow = {
     type: ComponentType.ActionRow,
     components: [
-      { type: ComponentType.Button, style: ButtonStyle.Primary, custom_id: CustomIds.reroll, label: 'Reroll', emoji: { name: REROLL_EMOJI } },
-      { type: ComponentType.Button, style: ButtonStyle.Secondary, custom_id: CustomIds.delete, label: 'Delete', emoji: { name: '❌' } },
+      button(CustomIds.reroll, 'Reroll', REROLL_EMOJI, ButtonStyle.Primary),
+      ...(single ? [button(CustomIds.vary(1), 'Variations', '🎨'), button(CustomIds.upscale(1), 'Upscale 2×', '⬆️')] : []),
+      button(CustomIds.edit, 'Edit', '✏️'),
+      button(CustomIds.delete, 'Delete', '❌'),
     ],
   };
+  if (!options.img2img || options.count === 1) return [main];
+  const images = Array.from({ length: options.count }, (_, index) => index + 1);
+  const perImage = (make: (image: number) => string, letter: string): ActionRow => ({
+    type: ComponentType.ActionRow,
+    components: images.map((image) => button(make(image), `${letter}${image}`)),
+  });
+  return [main, perImage(CustomIds.upscale, 'U'), perImage(CustomIds.vary, 'V')];
 }
 
 export const RESUMED_NOTE = '↻ Resumed after a restart.';

@@ -7,6 +7,7 @@ import { isModerator } from './permissions.ts';
 import { startReroll } from '../jobs/reroll.ts';
 import { commandUserOfInteraction } from '../moderation/command-user.ts';
 import { outboxImages } from '../results/result-outbox.ts';
+import { fromResultImage, openEditModal } from './result-actions.ts';
 
 export async function handleButton(interaction: ButtonInteraction, context: BotContext): Promise<void> {
   const action = parseCustomId(interaction.customId);
@@ -20,6 +21,11 @@ export async function handleButton(interaction: ButtonInteraction, context: BotC
       return deleteResult(interaction, context);
     case 'fetch':
       return fetchImage(interaction, context, action.jobId);
+    case 'vary':
+    case 'upscale':
+      return fromResultImage(interaction, context, action.action, action.image);
+    case 'edit':
+      return openEditModal(interaction, context);
   }
 }
 

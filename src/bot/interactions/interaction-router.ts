@@ -1,6 +1,8 @@
 import type { Interaction } from 'discord.js';
 import { findCommand } from '../../commands/index.ts';
 import { handleButton } from './buttons.ts';
+import { parseEditModalId } from './custom-ids.ts';
+import { submitEdit } from './result-actions.ts';
 import type { BotContext } from '../context.ts';
 import { replyPrivately } from './interaction-replies.ts';
 import { newJobId } from '../jobs/job.ts';
@@ -15,6 +17,11 @@ export async function routeInteraction(interaction: Interaction, context: BotCon
     }
     if (interaction.isAutocomplete()) return await findCommand(interaction.commandName)?.autocomplete?.(interaction, context);
     if (interaction.isButton()) return await handleButton(interaction, context);
+    if (interaction.isModalSubmit()) {
+      const messageId = parseEditModalId(interaction.customId);
+      if (!messageId) return await replyPrivately(interaction, 'This form is no longer supported.');
+      return await submitEdit(interaction, context, messageId);
+    }
   } catch (error) {
     const incidentId = newJobId();
     context.logger.error({ err: error, incidentId, interactionId: interaction.id }, 'interaction failed');

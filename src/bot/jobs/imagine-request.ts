@@ -6,7 +6,7 @@ import type { ChannelSettings } from '../settings/channel-settings.ts';
 import type { ServedModel } from '../models/served-models.ts';
 import { chooseModel } from '../models/model-choice.ts';
 import type { UserPrefs } from '../settings/user-prefs.ts';
-import { dimensionsFor, isSizeName } from './sizes.ts';
+import { dimensionsFor, isSizeName, type Dimensions, type SizeName } from './sizes.ts';
 
 /** /imagine options as the user typed them; anything may be out of range. */
 export interface ImagineOptions {
@@ -19,6 +19,9 @@ export interface ImagineOptions {
   scheduler?: string | undefined;
   count?: number | undefined;
   model?: string | undefined;
+  /** img2img: the starting image's size (the image itself is kept elsewhere), and how far to move from it. */
+  image?: Dimensions | undefined;
+  strength?: number | undefined;
 }
 
 /** What a request is resolved against besides the channel: the served models and the member's own defaults. */
@@ -42,11 +45,27 @@ export interface BotRequest {
   count: number;
   /** The served model it runs on (absent only in jobs journaled before models could be chosen). */
   model?: string;
+  /** img2img: the starting image in the init image store (see attachments/init-image-store.ts). */
+  initImageId?: string;
+  /** img2img: share of the schedule run over the starting image. */
+  strength?: number;
 }
 
 export type RequestCheck = { ok: true; request: BotRequest } | { ok: false; message: string };
 
 export const MAX_PROMPT_LENGTH = 1000;
+
+/** img2img strength as members may set it: below 0.05 almost nothing would change. */
+export const STRENGTH_LIMITS = { min: 0.05, max: 1 } as const;
+
+/** The shape whose aspect ratio is closest to the starting image's, when the member names none. */
+export function sizeNameFor(image: Dimensions): SizeName {
+  const ratio = image.width / image.height;
+  const candidates: Array<[SizeName, number]> = [['square', 1], ['portrait', 2 / 3], ['landscape', 3 / 2]];
+  let best = candidates[0]!;
+  for (const candidate of candidates) if (Math.abs(Math.log(ratio / candidate[1])) < Math.abs(Math.log(ratio / best[1]))) best = candidate;
+  return best[0];
+}
 
 const refuse = (message: string): RequestCheck => ({ ok: false, message });
 
@@ -106,8 +125,14 @@ export function resolveImagineRequest(options: ImagineOptions, settings: Channel
   const choice = chooseModel(options.model, prefs.model, settings, context);
   if (!choice.ok) return refuse(choice.message);
   const model = choice.model;
+  if (options.image && !model.capabilities.img2img) return refuse(`${model.name} cannot start from an image (it has no VAE encoder).`);
 
-  const sizeName = options.size ?? prefs.size ?? settings.size ?? 'square';
+  if (options.strength !== undefined && options.image === undefined) return refuse('strength applies only with an image to start from.');
+  if (options.strength !== undefined && !(Number.isFinite(options.strength) && options.strength >= STRENGTH_LIMITS.min && options.strength <= STRENGTH_LIMITS.max)) {
+    return refuse(`strength must be a number from ${STRENGTH_LIMITS.min} to ${STRENGTH_LIMITS.max}.`);
+  }
+
+  const sizeName = options.size ?? (options.image ? sizeNameFor(options.image) : undefined) ?? prefs.size ?? settings.size ?? 'square';
   if (!isSizeName(sizeName)) return refuse('size must be square, portrait or landscape.');
   const { width, height } = dimensionsFor(sizeName, { width: model.nativeWidth, height: model.nativeHeight, family: model.family });
 
@@ -119,5 +144,10 @@ export function resolveImagineRequest(options: ImagineOptions, settings: Channel
   const request: BotRequest = { prompt, ...(negativePrompt && { negativePrompt }), steps, guidance, width, height, count, model: model.name };
   if (options.seed !== undefined) request.seed = options.seed;
   if (schedulerName !== undefined) request.scheduler = schedulerName;
+  if (options.image) {
+    request.strength = options.strength ?? DEFAULTS.strength;
+    // img2img runs int(steps × strength) of the steps (diffusers' get_timesteps).
+    if (Math.floor(steps * request.strength) < 1) return refuse(`With strength ${request.strength}, ${steps} steps leave none to run: raise the steps or the strength.`);
+  }
   return { ok: true, request };
 }

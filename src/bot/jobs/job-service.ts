@@ -8,14 +8,16 @@ import { describeDiscordError, retryAfterMs } from '../delivery/discord-errors.t
 import type { DiscordMessenger, OutgoingMessage, SentMessage } from '../delivery/discord-messenger.ts';
 import { deliverResult, type DeliveryOutcome } from '../delivery/result-delivery.ts';
 import type { ResultOutbox } from '../results/result-outbox.ts';
-import { previewFile, resultFiles } from '../delivery/images.ts';
+import { previewFile, resultAttachments } from '../delivery/images.ts';
 import { isCancelReason, type CancelReason, type Job } from './job.ts';
-import { cancelledMessage, failedMessage, progressMessage, queuedMessage, resultRow, startingMessage } from '../delivery/job-messages.ts';
+import { cancelledMessage, failedMessage, progressMessage, queuedMessage, resultRows, startingMessage } from '../delivery/job-messages.ts';
 import type { JobQueue, QueueTask, Reservation, ReserveOutcome, SubmitOutcome } from './job-queue.ts';
 import { summarizeJob, type JobDesk, type QueueView } from './job-desk.ts';
 import { DeliveryError, replyTargetFromRecord } from '../delivery/reply-target.ts';
 import { buildResultEmbed } from '../delivery/result-embed.ts';
 import type { ResultStore } from '../results/result-store.ts';
+import { engineRequest, InitImageMissingError, type InitImageStore } from '../attachments/init-image-store.ts';
+import { servedModelOf } from '../models/served-models.ts';
 
 export interface JobServiceOptions {
   engine: Engine;
@@ -26,6 +28,8 @@ export interface JobServiceOptions {
   logger: Logger;
   previewIntervalMs: number;
   uploadLimitBytes: number;
+  /** Starting images of img2img jobs. */
+  images?: InitImageStore;
   /** Longer side of preview images, in pixels. */
   previewSize?: number;
 }
@@ -210,7 +214,7 @@ export class JobService implements JobDesk {
     const startedAt = Date.now();
     let result: GenerateResult;
     try {
-      result = await engine.generate(job.request, {
+      result = await engine.generate(await engineRequest(job.request, this.options.images), {
         signal,
         previewEvery: 1,
         onProgress: (progress) => {
@@ -224,8 +228,8 @@ export class JobService implements JobDesk {
         await this.#finish(job, updater, cancelledMessage(job, isCancelReason(signal.reason) ? signal.reason : undefined));
         return;
       }
-      if (error instanceof EngineError) {
-        job.log.warn({ err: error, code: error.code }, 'engine refused or failed the job');
+      if (error instanceof EngineError || error instanceof InitImageMissingError) {
+        job.log.warn({ err: error }, 'engine refused or failed the job');
         await this.#finish(job, updater, failedMessage(job, error.message));
         return;
       }
@@ -249,16 +253,16 @@ export class JobService implements JobDesk {
     const parentUrl =
       job.parentMessageId && job.guildId ? `https://discord.com/channels/${job.guildId}/${job.channelId}/${job.parentMessageId}` : undefined;
     const build = async (limitBytes: number): Promise<OutgoingMessage> => {
-      const files = await resultFiles(pngs, `imagine-${result.request.seed}`, limitBytes);
+      const { files, shownImage } = await resultAttachments(pngs, `imagine-${result.request.seed}`, limitBytes);
       const embed = buildResultEmbed({
         request: result.request,
         model: job.request.model ?? engine.info.model.name,
         elapsedMs,
         jobId: job.id,
-        ...(files.length === 1 && files[0] ? { imageName: files[0].name } : {}),
+        ...(shownImage ? { imageName: shownImage } : {}),
         ...(parentUrl ? { parentUrl } : {}),
       });
-      return { content: resultContent(job.userId, result), embeds: [embed], files, components: [resultRow()] };
+      return { content: resultContent(job.userId, result), embeds: [embed], files, components: resultRows({ count: pngs.length, img2img: servedModelOf(engine, job.request.model).capabilities.img2img }) };
     };
 
     this.#updaters.delete(job.id);
@@ -301,6 +305,7 @@ export class JobService implements JobDesk {
         messageId: sent.id,
         request: result.request,
         model: job.request.model ?? engine.info.model.name,
+        ...(job.request.initImageId ? { initImageId: job.request.initImageId } : {}),
         ...(job.parentMessageId ? { parentMessageId: job.parentMessageId } : {}),
         createdAt: Date.now(),
       })

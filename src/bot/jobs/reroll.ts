@@ -12,6 +12,7 @@ import { ChannelReply } from '../delivery/reply-target.ts';
 import type { ResultRecord } from '../results/result-store.ts';
 import { cooldownRefusal } from '../moderation/cooldown.ts';
 import type { CommandUser } from '../moderation/command-permissions.ts';
+import { INIT_IMAGE_GONE } from '../attachments/init-image-store.ts';
 
 export type RerollOutcome = { ok: true; jobId: string } | { ok: false; message: string };
 
@@ -22,7 +23,7 @@ export function freshSeed(previous: number): number {
   return seed;
 }
 
-/** A 🔁 is /imagine by other means: the server's per-command overrides for /imagine apply to it too. */
+/** 🔁 🎨 ⬆️ ✏️ are /imagine by other means: the server's per-command overrides for /imagine apply to them too. */
 async function commandPermissionRefusal(context: BotContext, where: { guildId: string; channelId: string }, who: CommandUser): Promise<string | undefined> {
   try {
     if (await context.commandPermissions.mayUse('imagine', where, who)) return undefined;
@@ -34,12 +35,21 @@ async function commandPermissionRefusal(context: BotContext, where: { guildId: s
   }
 }
 
-/**
- * Runs a stored result again with a new seed, posted as a channel message replying to that result
- * (reactions have no interaction to answer through). The channel's current rules apply, not the ones
- * in force when the result was made.
- */
+/** Runs a stored result again with a new seed (reactions have no interaction to answer through). */
 export async function startReroll(context: BotContext, record: ResultRecord, who: CommandUser): Promise<RerollOutcome> {
+  const { seed, ...rest } = record.request;
+  if (rest.strength !== undefined && record.initImageId === undefined) return { ok: false, message: INIT_IMAGE_GONE };
+  const request: BotRequest = { ...rest, seed: freshSeed(seed), model: record.model, ...(record.initImageId ? { initImageId: record.initImageId } : {}) };
+  return startFromResult(context, record, who, request, `🔁 <@${who.userId}> rerolled this.`);
+}
+
+/**
+ * Starts a job made from a stored result (reroll, variation, upscale, edit), posted as a channel message
+ * replying to that result. The channel's current rules apply, not the ones in force when the result was
+ * made, and every such action is /imagine by other means: the channel's switch, banned words and maxima,
+ * the allowed models, the per-command permission overrides for /imagine and the per-member cooldown.
+ */
+export async function startFromResult(context: BotContext, record: ResultRecord, who: CommandUser, request: BotRequest, headline: string): Promise<RerollOutcome> {
   const { userId } = who;
   if (!context.jobs.available()) return { ok: false, message: QUEUE_UNAVAILABLE };
   let settings;
@@ -57,15 +67,16 @@ export async function startReroll(context: BotContext, record: ResultRecord, who
     const refusal = await commandPermissionRefusal(context, { guildId: record.guildId, channelId: settingsChannelId }, who);
     if (refusal !== undefined) return { ok: false, message: refusal };
   }
-  const banned = findBannedWord(record.request.prompt, settings.bannedWords);
+  const banned = findBannedWord(request.prompt, settings.bannedWords);
   if (banned !== undefined) return { ok: false, message: `That prompt contains “${banned}”, which is no longer allowed in this channel.` };
   const maxSteps = effectiveMax(settings.maxSteps, LIMITS.steps.max);
-  if (record.request.steps > maxSteps) return { ok: false, message: `This channel now allows at most ${maxSteps} steps.` };
-  if (settings.allowedModels !== undefined && !settings.allowedModels.includes(record.model)) {
-    return { ok: false, message: `${record.model} is no longer allowed in this channel.` };
+  if (request.steps > maxSteps) return { ok: false, message: `This channel now allows at most ${maxSteps} steps.` };
+  const model = request.model ?? record.model;
+  if (settings.allowedModels !== undefined && !settings.allowedModels.includes(model)) {
+    return { ok: false, message: `${model} is no longer allowed in this channel.` };
   }
   const maxCount = effectiveMax(settings.maxCount, LIMITS.count.max);
-  if (record.request.count > maxCount) return { ok: false, message: `This channel now allows at most ${maxCount} images per job.` };
+  if (request.count > maxCount) return { ok: false, message: `This channel now allows at most ${maxCount} images per job.` };
   const { rerollCooldown } = context.moderation;
   const wait = rerollCooldown.remainingMs(userId);
   if (wait > 0) return { ok: false, message: cooldownRefusal(wait) };
@@ -76,13 +87,11 @@ export async function startReroll(context: BotContext, record: ResultRecord, who
 
   const jobId = newJobId();
   const log = context.logger.child({ jobId });
-  const { seed, ...rest } = record.request;
-  const request: BotRequest = { ...rest, seed: freshSeed(seed), model: record.model };
   let reply: ChannelReply;
   try {
     reply = await ChannelReply.post(
       { messenger: context.messenger, channelId: record.channelId, replyTo: record.messageId, logger: log },
-      { content: `🔁 <@${userId}> rerolled this.\n> ${promptExcerpt(request.prompt)}` },
+      { content: `${headline}\n> ${promptExcerpt(request.prompt)}` },
     );
   } catch (error) {
     place.reservation.release();

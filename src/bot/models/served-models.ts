@@ -42,6 +42,12 @@ export function engineModelDirectory(engine: Engine): ModelDirectory {
   };
 }
 
+/** The model a job ran on, as the engine serves it (its own model when the name is unknown or absent). */
+export function servedModelOf(engine: Engine, name: string | undefined): ServedModel {
+  const listed = name !== undefined && listsModels(engine) ? engine.listModels().find((model) => model.name === name) : undefined;
+  return served(listed ?? engine.info.model);
+}
+
 /** A gateway that knows only the model it routes to. */
 export function singleModelDirectory(info: EngineInfo): ModelDirectory {
   return { defaultModel: info.model.name, list: async () => [served(info.model)] };

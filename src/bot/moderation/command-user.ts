@@ -1,12 +1,12 @@
-import { GuildMember, PermissionFlagsBits, type ButtonInteraction, type Guild } from 'discord.js';
+import { GuildMember, PermissionFlagsBits, type ButtonInteraction, type ModalSubmitInteraction, type Guild } from 'discord.js';
 import type { CommandUser } from './command-permissions.ts';
 
 function fromMember(member: GuildMember): CommandUser {
   return { userId: member.id, roleIds: [...member.roles.cache.keys()], isAdministrator: member.permissions.has(PermissionFlagsBits.Administrator) };
 }
 
-/** The member who pressed a button, from the interaction itself (cached member or raw API member). */
-export function commandUserOfInteraction(interaction: ButtonInteraction): CommandUser {
+/** The member who pressed a button or submitted a form, from the interaction itself (cached member or raw API member). */
+export function commandUserOfInteraction(interaction: ButtonInteraction | ModalSubmitInteraction): CommandUser {
   const { member } = interaction;
   if (member instanceof GuildMember) return fromMember(member);
   return {

@@ -9,6 +9,8 @@ export interface ResultRecord {
   channelId: string;
   messageId: string;
   request: ResolvedRequest;
+  /** img2img results: the starting image, for rerolls while it is kept. */
+  initImageId?: string;
   model: string;
   /** The result this one rerolled, if any. */
   parentMessageId?: string;

@@ -6,6 +6,7 @@ import { afterEach, beforeEach } from 'vitest';
 import { PermissionFlagsBits, type APIApplicationCommandInteractionDataOption, type APIEmbed } from 'discord.js';
 import { ImagineBot, type ImagineBotOptions } from '../../../src/bot/bot.ts';
 import { createLogger } from '../../../src/bot/logger.ts';
+import { DEFAULT_ATTACHMENT_LIMITS } from '../../../src/bot/attachments/fetch-attachment.ts';
 import { openStoreBackend, type StoreBackend } from '../../../src/bot/settings/stores.ts';
 import type { Engine } from '../../../src/engine/types.ts';
 import { FakeDiscord, type InteractionHandle } from '../../discord/fake-discord.ts';
@@ -68,7 +69,7 @@ export interface RunningBot {
   stop(): Promise<void>;
 }
 
-export type BotOverrides = Partial<Pick<ImagineBotOptions, 'concurrency' | 'previewIntervalMs' | 'maxQueuedPerUser' | 'uploadLimitBytes' | 'shutdownGraceMs' | 'moderation'>> & {
+export type BotOverrides = Partial<Pick<ImagineBotOptions, 'concurrency' | 'previewIntervalMs' | 'maxQueuedPerUser' | 'uploadLimitBytes' | 'shutdownGraceMs' | 'moderation' | 'attachmentLimits'>> & {
   engine?: Engine;
 };
 
@@ -96,6 +97,8 @@ export async function startBot(world: World, overrides: BotOverrides = {}): Prom
     uploadLimitBytes: overrides.uploadLimitBytes ?? 10 * 1024 * 1024,
     shutdownGraceMs: overrides.shutdownGraceMs ?? 2000,
     ...(overrides.moderation ? { moderation: overrides.moderation } : {}),
+    // The loopback Discord serves attachments itself, as its CDN.
+    attachmentLimits: overrides.attachmentLimits ?? { ...DEFAULT_ATTACHMENT_LIMITS, hosts: [new URL(world.fake.restUrl).host] },
   });
   await bot.start();
   let stopped = false;
@@ -160,7 +163,7 @@ const OPTION_TYPES = { string: 3, integer: 4, boolean: 5, number: 10 } as const;
 
 /** Builds command options; integers vs numbers follow /imagine's and /settings' definitions. */
 export function options(values: Record<string, OptionValue | undefined>): APIApplicationCommandInteractionDataOption[] {
-  const numbers = new Set(['guidance']);
+  const numbers = new Set(['guidance', 'strength']);
   return Object.entries(values)
     .filter((entry): entry is [string, OptionValue] => entry[1] !== undefined)
     .map(([name, value]) => {

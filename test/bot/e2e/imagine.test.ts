@@ -12,7 +12,7 @@ describe('/imagine end to end', () => {
     const names = await registerCommands({ token: w.fake.token, applicationId: w.fake.applicationId, apiUrl: w.fake.restUrl, guildId: w.guild.id });
     expect(names.sort()).toEqual(['imagine', 'imagine-history', 'prefs', 'queue', 'settings']);
     const imagineCommand = w.fake.commands(w.guild.id).find((command) => command.name === 'imagine');
-    expect(imagineCommand?.options?.map((option) => option.name)).toEqual(['prompt', 'negative', 'seed', 'steps', 'guidance', 'size', 'scheduler', 'count', 'model']);
+    expect(imagineCommand?.options?.map((option) => option.name)).toEqual(['prompt', 'negative', 'seed', 'steps', 'guidance', 'size', 'scheduler', 'image', 'strength', 'count', 'model']);
   });
 
   it('defers at once, previews, then shows the final image with its parameters', async () => {
@@ -23,7 +23,8 @@ describe('/imagine end to end', () => {
     expect(ack.type).toBe(5);
     expect(ack.at).toBeLessThan(3000);
 
-    const result = await waitForResult(w, interaction);
+    // 12 steps at 512×768 take about 20 s on a busy two-core machine: wait longer than the default.
+    const result = await waitForResult(w, interaction, 60_000);
     const previews = interaction.edits.filter((edit) => edit.ok && edit.attachments.some((file) => file.filename.startsWith('preview')));
     expect(previews.length).toBeGreaterThanOrEqual(1);
 
@@ -50,9 +51,9 @@ describe('/imagine end to end', () => {
     const during = await imagine(w, w.alice, { prompt: 'through the storm', steps: 15 });
     await during.waitForResponse();
     w.fake.disconnectGateway({ resumable: true });
-    await waitForResult(w, during);
+    await waitForResult(w, during, 60_000);
     const after = await imagine(w, w.bob, { prompt: 'after the storm', steps: 2 });
     expect((await after.waitForResponse()).type).toBe(5);
-    await waitForResult(w, after);
+    await waitForResult(w, after, 60_000);
   });
 });

@@ -59,7 +59,7 @@ describe('moderation holes closed, end to end', () => {
     expect(running.engine.requests).toHaveLength(1);
   });
 
-  it("🔁 obeys the server's per-command overrides for /imagine: a member denied it is refused, one allowed by role is not", async () => {
+  it("🔁, 🎨 and ✏️ obey the server's per-command overrides for /imagine: a member denied it is refused, one allowed by role is not", async () => {
     const w = scene.world;
     await scene.startBot();
     await registerCommands({ token: w.fake.token, applicationId: w.fake.applicationId, apiUrl: w.fake.restUrl, guildId: w.guild.id });
@@ -77,6 +77,13 @@ describe('moderation holes closed, end to end', () => {
     const press = await w.fake.pressButton({ userId: w.bob, channelId: w.channel.id, messageId: original.id, customId: 'imagine:reroll' });
     await press.waitForResponse();
     expect(await w.fake.waitFor(() => privateReplies(press)[0], { timeoutMs: 10_000 })).toBe('You are not allowed to use /imagine in this channel, so you cannot reroll here either.');
+    // 🎨 and ✏️ start jobs through the same flow, so the same overrides refuse them.
+    const vary = await w.fake.pressButton({ userId: w.bob, channelId: w.channel.id, messageId: original.id, customId: 'imagine:vary:1' });
+    await vary.waitForResponse();
+    expect(await w.fake.waitFor(() => privateReplies(vary)[0], { timeoutMs: 10_000 })).toBe('You are not allowed to use /imagine in this channel, so you cannot reroll here either.');
+    const edit = await w.fake.submitModal({ userId: w.bob, channelId: w.channel.id, messageId: original.id, customId: `imagine:edit-modal:${original.id}`, fields: { prompt: 'a windmill at night', negative: '' } });
+    await edit.waitForResponse();
+    expect(await w.fake.waitFor(() => privateReplies(edit)[0], { timeoutMs: 10_000 })).toBe('You are not allowed to use /imagine in this channel, so you cannot reroll here either.');
 
     await w.fake.addReaction({ userId: carol, channelId: w.channel.id, messageId: original.id, emoji: '🔁' });
     const reroll = await w.fake.waitFor(() => w.fake.messages(w.channel.id).find((m) => m.message_reference?.message_id === original.id && isResult(m)), { timeoutMs: 20_000 });

@@ -27,6 +27,8 @@ export const wireJobSchema = z.object({
     width: z.number().int(),
     height: z.number().int(),
     count: z.number().int(),
+    initImageId: z.string().optional(),
+    strength: z.number().optional(),
   }),
   reply: z.discriminatedUnion('kind', [
     z.object({ kind: z.literal('interaction'), interactionToken: z.string(), channelId: z.string(), ownerId: z.string(), createdAt: z.number() }),
