@@ -43,7 +43,7 @@ describe('distributed-mode settings', () => {
       IMAGINE_WORKER_LOCK_MS: '5000',
     });
     expect(worker).toMatchObject({ modelDirs: ['models/a', 'models/b'], workerId: 'gpu-1', lockDurationMs: 5000, heartbeatMs: 5000 });
-    expect(loadWorkerConfig({ ...valid, IMAGINE_QUEUE_URL: 'redis://q' }).modelDirs).toEqual(['models/tiny-sd']);
+    expect(loadWorkerConfig({ ...valid, IMAGINE_QUEUE_URL: 'redis://q' }).modelDirs).toEqual(['models/emoji-sd']);
     expect(configError(() => loadWorkerConfig({ ...valid, IMAGINE_QUEUE_URL: 'redis://q', IMAGINE_WORKER_ID: 'a b' }))).toMatch(/IMAGINE_WORKER_ID/);
     expect(configError(() => loadWorkerConfig({ ...valid, IMAGINE_QUEUE_URL: 'redis://q', IMAGINE_WORKER_LOCK_MS: '10' }))).toMatch(/IMAGINE_WORKER_LOCK_MS must be between 1000/);
   });
