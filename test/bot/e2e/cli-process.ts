@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
 import type { World } from './harness.ts';
 
 /** `npm start` (src/cli/bot.ts) as a real child process against the world's fake Discord and store. */
@@ -16,6 +17,9 @@ export class BotProcess {
         DISCORD_APPLICATION_ID: world.fake.applicationId,
         DISCORD_API_URL: world.fake.restUrl,
         IMAGINE_MODELS_DIR: world.storeDir,
+        // tiny-sd (built on first use), not the 64-px default: its 512² steps keep a running job
+        // running long enough for the tests to signal the process in the middle of it.
+        IMAGINE_MODEL: path.join(world.storeDir, 'tiny-sd'),
         IMAGINE_PROVIDER: 'cpu',
         IMAGINE_STORE_URL: world.storeDir,
         IMAGINE_PREVIEW_INTERVAL_MS: '300',
