@@ -1,15 +1,14 @@
+import { keepForOwner, resultMessageBuilder } from '../bot/delivery/result-message.ts';
 import type { Logger } from 'pino';
-import { resultContent } from '../bot/delivery/prompt-notice.ts';
 import { CoalescingUpdater } from '../bot/delivery/coalescing-updater.ts';
 import { REROLL_EMOJI } from '../bot/interactions/custom-ids.ts';
 import { describeDiscordError, retryAfterMs } from '../bot/delivery/discord-errors.ts';
 import type { DiscordMessenger, OutgoingMessage, SentMessage } from '../bot/delivery/discord-messenger.ts';
-import { previewFile, resultAttachments } from '../bot/delivery/images.ts';
+import { previewFile } from '../bot/delivery/images.ts';
 import type { CancelReason, Job } from '../bot/jobs/job.ts';
-import { cancelledMessage, failedMessage, progressMessage, resultRows, startingMessage } from '../bot/delivery/job-messages.ts';
+import { cancelledMessage, failedMessage, progressMessage, startingMessage } from '../bot/delivery/job-messages.ts';
 import type { DeliveryMarker } from '../bot/jobs/bullmq/delivery-marker.ts';
 import { deliverResult, type DeliveryOutcome } from '../bot/delivery/result-delivery.ts';
-import { buildResultEmbed } from '../bot/delivery/result-embed.ts';
 import type { ResultOutbox } from '../bot/results/result-outbox.ts';
 import type { ResultStore } from '../bot/results/result-store.ts';
 import { engineRequest, InitImageMissingError, type InitImageStore } from '../bot/attachments/init-image-store.ts';
@@ -117,30 +116,10 @@ export class JobRunner {
   async #deliverResult(job: Job, engine: Engine, updater: CoalescingUpdater<StatusUpdate>, result: GenerateResult, elapsedMs: number): Promise<RunEnd> {
     const { messenger, outbox, uploadLimitBytes, marker } = this.options;
     const model = engine.info.model.name;
-    const pngs = result.images.map((image) => image.png);
     const claim = await this.#claim(job, updater);
     if (!claim) return 'already-delivered';
-    // Kept (in Redis) before the first attempt: whatever happens to the delivery, the image is not lost.
-    await outbox
-      .keep(
-        { jobId: job.id, ownerId: job.userId, guildId: job.guildId, channelId: job.channelId, prompt: result.request.prompt, seed: result.request.seed, createdAt: Date.now() },
-        pngs,
-      )
-      .catch((error: unknown) => job.log.error({ err: error }, 'could not keep the image before delivering it'));
-    const parentUrl =
-      job.parentMessageId && job.guildId ? `https://discord.com/channels/${job.guildId}/${job.channelId}/${job.parentMessageId}` : undefined;
-    const build = async (limitBytes: number): Promise<OutgoingMessage> => {
-      const { files, shownImage } = await resultAttachments(pngs, `imagine-${result.request.seed}`, limitBytes);
-      const embed = buildResultEmbed({
-        request: result.request,
-        model,
-        elapsedMs,
-        jobId: job.id,
-        ...(shownImage ? { imageName: shownImage } : {}),
-        ...(parentUrl ? { parentUrl } : {}),
-      });
-      return { content: resultContent(job.userId, result), embeds: [embed], files, components: resultRows({ count: pngs.length, img2img: servedModelOf(engine, job.request.model).capabilities.img2img }) };
-    };
+    await keepForOwner(outbox, job, result);
+    const build = resultMessageBuilder(job, result, { model, elapsedMs, img2img: servedModelOf(engine, job.request.model).capabilities.img2img });
     const outcome: DeliveryOutcome = await updater.finish(() =>
       deliverResult(build, { messenger, reply: job.reply, ownerId: job.userId, channelId: job.channelId, uploadLimitBytes, logger: job.log }),
     );

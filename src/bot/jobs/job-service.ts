@@ -1,5 +1,5 @@
+import { keepForOwner, resultMessageBuilder } from '../delivery/result-message.ts';
 import type { Logger } from 'pino';
-import { resultContent } from '../delivery/prompt-notice.ts';
 import { randomSeed } from '../../engine/request.ts';
 import { EngineError, type Engine, type GenerateResult, type GenerationProgress } from '../../engine/types.ts';
 import { CoalescingUpdater } from '../delivery/coalescing-updater.ts';
@@ -8,13 +8,12 @@ import { describeDiscordError, retryAfterMs } from '../delivery/discord-errors.t
 import type { DiscordMessenger, OutgoingMessage, SentMessage } from '../delivery/discord-messenger.ts';
 import { deliverResult, type DeliveryOutcome } from '../delivery/result-delivery.ts';
 import type { ResultOutbox } from '../results/result-outbox.ts';
-import { previewFile, resultAttachments } from '../delivery/images.ts';
+import { previewFile } from '../delivery/images.ts';
 import { isCancelReason, type CancelReason, type Job } from './job.ts';
-import { cancelledMessage, failedMessage, progressMessage, queuedMessage, resultRows, startingMessage } from '../delivery/job-messages.ts';
+import { cancelledMessage, failedMessage, progressMessage, queuedMessage, startingMessage } from '../delivery/job-messages.ts';
 import type { JobQueue, QueueTask, Reservation, ReserveOutcome, SubmitOutcome } from './job-queue.ts';
 import { summarizeJob, type JobDesk, type QueueView } from './job-desk.ts';
 import { DeliveryError, replyTargetFromRecord } from '../delivery/reply-target.ts';
-import { buildResultEmbed } from '../delivery/result-embed.ts';
 import type { ResultStore } from '../results/result-store.ts';
 import { engineRequest, InitImageMissingError, type InitImageStore } from '../attachments/init-image-store.ts';
 import { servedModelOf } from '../models/served-models.ts';
@@ -242,28 +241,8 @@ export class JobService implements JobDesk {
 
   async #deliverResult(job: Job, updater: CoalescingUpdater<StatusUpdate>, result: GenerateResult, elapsedMs: number): Promise<void> {
     const { engine, messenger, outbox, uploadLimitBytes } = this.options;
-    const pngs = result.images.map((image) => image.png);
-    // Kept before the first attempt: whatever happens to the delivery, the image is not lost.
-    await outbox
-      .keep(
-        { jobId: job.id, ownerId: job.userId, guildId: job.guildId, channelId: job.channelId, prompt: result.request.prompt, seed: result.request.seed, createdAt: Date.now() },
-        pngs,
-      )
-      .catch((error: unknown) => job.log.error({ err: error }, 'could not keep the image before delivering it'));
-    const parentUrl =
-      job.parentMessageId && job.guildId ? `https://discord.com/channels/${job.guildId}/${job.channelId}/${job.parentMessageId}` : undefined;
-    const build = async (limitBytes: number): Promise<OutgoingMessage> => {
-      const { files, shownImage } = await resultAttachments(pngs, `imagine-${result.request.seed}`, limitBytes);
-      const embed = buildResultEmbed({
-        request: result.request,
-        model: job.request.model ?? engine.info.model.name,
-        elapsedMs,
-        jobId: job.id,
-        ...(shownImage ? { imageName: shownImage } : {}),
-        ...(parentUrl ? { parentUrl } : {}),
-      });
-      return { content: resultContent(job.userId, result), embeds: [embed], files, components: resultRows({ count: pngs.length, img2img: servedModelOf(engine, job.request.model).capabilities.img2img }) };
-    };
+    await keepForOwner(outbox, job, result);
+    const build = resultMessageBuilder(job, result, { model: job.request.model ?? engine.info.model.name, elapsedMs, img2img: servedModelOf(engine, job.request.model).capabilities.img2img });
 
     this.#updaters.delete(job.id);
     this.#shownPositions.delete(job.id);
