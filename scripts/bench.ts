@@ -144,7 +144,7 @@ row(
   `${(whole.timings.totalMs / 1000).toFixed(2)} s (encode ${whole.timings.encodeMs.toFixed(0)} ms, denoise ${(whole.timings.denoiseMs / 1000).toFixed(2)} s, decode ${whole.timings.decodeMs.toFixed(0)} ms)`,
 );
 
-printSdxlOverhead(await measureSdxlOverhead(options.provider), row);
+for (const sdxlSize of [256, 512]) printSdxlOverhead(await measureSdxlOverhead(options.provider, sdxlSize), row);
 
 const parts = await benchImageParts(options.provider, 512, options.steps);
 console.log(`\nimg2img and safety checker: tiny model with the stand-in checker, ${parts.size}×${parts.size}, ${parts.steps} steps, best of 3`);

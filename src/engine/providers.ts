@@ -121,10 +121,19 @@ export const DEFAULT_SESSION_SETTINGS: SessionSettings = {
 /** Graph optimisation for a session: `all` on a raw export, `disabled` on a graph already optimised and saved. */
 export type GraphOptimizationLevel = NonNullable<ort.InferenceSession.SessionOptions['graphOptimizationLevel']>;
 
+/**
+ * How a session is used. The denoiser runs once per step, back to back, so its idle threads spin
+ * waiting for the next operator. A `one-shot` part (text encoders, VAE, safety checker) runs once
+ * per job; left spinning after its run, its threads took the cores from the UNet's first steps
+ * (on 2 cores they made the first three SDXL steps 1.5–2.5× slower), so they sleep instead.
+ */
+export type SessionRole = 'denoiser' | 'one-shot';
+
 export function sessionOptions(
   provider: ResolvedProvider,
   settings: SessionSettings = DEFAULT_SESSION_SETTINGS,
   graphOptimizationLevel: GraphOptimizationLevel = 'all',
+  role: SessionRole = 'denoiser',
 ): ort.InferenceSession.SessionOptions {
   const executionProviders: ort.InferenceSession.ExecutionProviderConfig[] =
     provider === 'cuda' ? [{ name: 'cuda', deviceId: 0 }] : provider === 'webgpu' ? [{ name: 'webgpu' }] : ['cpu'];
@@ -137,6 +146,7 @@ export function sessionOptions(
     // ONNX Runtime reads 0 as "choose for me"; passing it explicitly keeps the option visible in logs.
     intraOpNumThreads: settings.intraOpThreads,
     interOpNumThreads: settings.interOpThreads,
+    ...(role === 'one-shot' ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
   };
 }
 

@@ -31,4 +31,10 @@ describe('session settings', () => {
       interOpNumThreads: 1,
     });
   });
+
+  it('lets only the denoiser keep its threads spinning between runs; parts run once per job sleep instead', () => {
+    const settings = { intraOpThreads: 0, interOpThreads: 0, cpuMemArena: false, memPattern: true, executionMode: 'sequential' as const };
+    expect(sessionOptions('cpu', settings, 'all', 'denoiser').extra).toBeUndefined();
+    expect(sessionOptions('cpu', settings, 'all', 'one-shot').extra).toEqual({ session: { intra_op: { allow_spinning: '0' } } });
+  });
 });

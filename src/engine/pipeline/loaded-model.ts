@@ -56,11 +56,19 @@ class OpenSessions implements SessionSet {
   }
 }
 
-async function openAll(paths: readonly string[], provider: ResolvedProvider, settings: SessionSettings, log: EngineLogger): Promise<OpenSessions> {
-  const options = sessionOptions(provider, settings);
+async function openAll(
+  paths: readonly string[],
+  denoiserPath: string,
+  provider: ResolvedProvider,
+  settings: SessionSettings,
+  log: EngineLogger,
+): Promise<OpenSessions> {
   const opened = new Map<string, ort.InferenceSession>();
   try {
-    for (const path of paths) opened.set(path, await openSession(path, options, log));
+    for (const path of paths) {
+      const options = sessionOptions(provider, settings, 'all', path === denoiserPath ? 'denoiser' : 'one-shot');
+      opened.set(path, await openSession(path, options, log));
+    }
   } catch (error) {
     await Promise.all([...opened.values()].map((s) => s.release()));
     throw providerFailure(provider, error) ?? error;
@@ -122,7 +130,7 @@ export async function loadModel(
   let chosen = plan.candidates[0]!;
   for (const [index, candidate] of plan.candidates.entries()) {
     try {
-      sessions = await openAll([...definition.sessionPaths(folder), ...optionalPartPaths(folder)], candidate.provider, settings, log);
+      sessions = await openAll([...definition.sessionPaths(folder), ...optionalPartPaths(folder)], folder.unetPath, candidate.provider, settings, log);
       chosen = candidate;
       break;
     } catch (error) {
