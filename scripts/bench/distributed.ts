@@ -66,6 +66,7 @@ function wireJob(id: string, steps: number): WireJob {
     model: 'tiny-sd',
     request: { prompt: 'a lighthouse', negativePrompt: '', seed: 1, steps, guidance: 7.5, width: 64, height: 64, count: 1 },
     reply: { kind: 'interaction', interactionToken: 'bench', channelId: '1', ownerId: 'u', createdAt: Date.now() },
+    safety: { flagged: 'block', dmWithheld: false },
     createdAt: Date.now(),
   };
 }

@@ -14,6 +14,7 @@ import { handleReaction } from './interactions/reactions.ts';
 import { ResultOutbox, type OutboxEntry } from './results/result-outbox.ts';
 import { ResultStore, type ResultRecord } from './results/result-store.ts';
 import type { StoreBackend } from './settings/stores.ts';
+import { ServerSettingsStore, type ServerSettings } from './settings/server-settings.ts';
 import { DiscordChannelDirectory } from './moderation/settings-scope.ts';
 import { Cooldown } from './moderation/cooldown.ts';
 import { DiscordCommandPermissions } from './moderation/command-permissions.ts';
@@ -40,7 +41,7 @@ export interface ImagineBotOptions {
   /** The distributed mode: jobs go to workers through this desk instead of running here. */
   distributed?: { jobs: JobDesk; engineInfo: EngineInfo; models?: ModelDirectory };
   /** Defaults: no DMs, 10 s between a member's rerolls, refusal notices kept 15 s. */
-  moderation?: { allowDms?: boolean; rerollCooldownMs?: number; noticeLifetimeMs?: number };
+  moderation?: { allowDms?: boolean; rerollCooldownMs?: number; noticeLifetimeMs?: number; sfwModels?: readonly string[] };
 }
 
 const DEFAULT_REROLL_COOLDOWN_MS = 10_000;
@@ -96,12 +97,14 @@ export class ImagineBot {
     this.context = {
       jobs: distributed?.jobs ?? this.#service!,
       settings: new ChannelSettingsStore(options.stores.open<ChannelSettings>('settings')),
+      servers: new ServerSettingsStore(options.stores.open<ServerSettings>('server-settings')),
       channels: new DiscordChannelDirectory(this.client),
       commandPermissions: new DiscordCommandPermissions(this.client.rest, options.discord.applicationId),
       moderation: {
         allowDms: options.moderation?.allowDms ?? false,
         rerollCooldown: new Cooldown(options.moderation?.rerollCooldownMs ?? DEFAULT_REROLL_COOLDOWN_MS),
         noticeLifetimeMs: options.moderation?.noticeLifetimeMs ?? DEFAULT_NOTICE_LIFETIME_MS,
+        sfwModels: options.moderation?.sfwModels ?? [],
       },
       prefs: new UserPrefsStore(options.stores.open<UserPrefs>('prefs')),
       models: distributed ? (distributed.models ?? singleModelDirectory(distributed.engineInfo)) : engineModelDirectory(engine!),

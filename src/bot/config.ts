@@ -27,6 +27,11 @@ export interface BotConfig {
   rerollCooldownMs: number;
   /** Hosts /imagine image: attachments may be downloaded from (Discord's CDN by default). */
   attachmentHosts: string[];
+  /**
+   * Models without a safety checker that the operator vouches cannot draw explicit images, so they may
+   * draw in any channel (IMAGINE_SFW_MODELS; default emoji-sd, trained on emoji and nothing else).
+   */
+  sfwModels: string[];
 }
 
 export interface DiscordConfig {
@@ -40,6 +45,8 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export const DEFAULT_MODEL_DIR = 'models/emoji-sd';
+/** The bundled model learnt from the Noto emoji alone: it has nothing explicit to draw. */
+export const DEFAULT_SFW_MODELS = ['emoji-sd'];
 export const DEFAULT_STORE_URL = 'data';
 export const DEFAULT_API_URL = 'https://discord.com/api';
 
@@ -110,6 +117,10 @@ const botShape = {
     .default(DISCORD_CDN_HOSTS.join(','))
     .transform((text) => text.split(',').map((host) => host.trim().toLowerCase()).filter((host) => host !== ''))
     .refine((hosts) => hosts.length > 0 && hosts.every((host) => /^[a-z0-9.-]+(:\d+)?$/.test(host)), 'IMAGINE_ATTACHMENT_HOSTS must be a comma-separated list of host names (host or host:port)'),
+  IMAGINE_SFW_MODELS: z
+    .string()
+    .default(DEFAULT_SFW_MODELS.join(','))
+    .transform((text) => (text.trim().toLowerCase() === 'none' ? [] : text.split(',').map((name) => name.trim()).filter((name) => name !== ''))),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
 };
 
@@ -180,6 +191,7 @@ export function loadConfig(env: Env): BotConfig {
     allowDms: parsed.IMAGINE_ALLOW_DMS,
     rerollCooldownMs: parsed.IMAGINE_REROLL_COOLDOWN_S * 1000,
     attachmentHosts: parsed.IMAGINE_ATTACHMENT_HOSTS,
+    sfwModels: parsed.IMAGINE_SFW_MODELS,
   };
 }
 

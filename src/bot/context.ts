@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { EngineInfo } from '../engine/types.ts';
 import type { ChannelSettingsStore } from './settings/channel-settings.ts';
 import type { UserPrefsStore } from './settings/user-prefs.ts';
+import type { ServerSettingsStore } from './settings/server-settings.ts';
 import type { ModelDirectory } from './models/served-models.ts';
 import type { DiscordMessenger } from './delivery/discord-messenger.ts';
 import type { JobDesk } from './jobs/job-desk.ts';
@@ -22,12 +23,16 @@ export interface ModerationPolicy {
   rerollCooldown: Cooldown;
   /** How long the answer to a refused 🔁 reaction stays in the channel. */
   noticeLifetimeMs: number;
+  /** Models without a safety checker that the operator vouches draw nothing explicit (IMAGINE_SFW_MODELS). */
+  sfwModels: readonly string[];
 }
 
 /** What command, button and reaction handlers work with. */
 export interface BotContext {
   jobs: JobDesk;
   settings: ChannelSettingsStore;
+  /** Server-wide settings (/settings server). */
+  servers: ServerSettingsStore;
   /** Whose settings apply in a channel (a thread's are its parent's). */
   channels: ChannelDirectory;
   moderation: ModerationPolicy;

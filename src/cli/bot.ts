@@ -81,7 +81,7 @@ async function run(config: BotConfig, logger: Logger): Promise<void> {
     maxQueuedPerUser: config.maxQueuedPerUser,
     uploadLimitBytes: config.uploadLimitBytes,
     shutdownGraceMs: config.shutdownGraceMs,
-    moderation: { allowDms: config.allowDms, rerollCooldownMs: config.rerollCooldownMs },
+    moderation: { allowDms: config.allowDms, rerollCooldownMs: config.rerollCooldownMs, sfwModels: config.sfwModels },
     attachmentLimits: { ...DEFAULT_ATTACHMENT_LIMITS, hosts: config.attachmentHosts },
   });
 

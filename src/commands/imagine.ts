@@ -11,6 +11,7 @@ import { InteractionReply } from '../bot/delivery/reply-target.ts';
 import { SIZE_NAMES } from '../bot/jobs/sizes.ts';
 import { StoreError } from '../bot/settings/key-value-store.ts';
 import { settingsChannelIdOf } from '../bot/moderation/settings-scope.ts';
+import { checkSafety } from '../bot/moderation/safety-check.ts';
 
 export const DMS_REFUSED = 'I only make images in servers: the operator of this bot has not turned on /imagine in DMs.';
 import type { UserPrefs } from '../bot/settings/user-prefs.ts';
@@ -143,6 +144,11 @@ async function execute(interaction: ChatInputCommandInteraction, context: BotCon
     if (!attached.ok) return replyPrivately(interaction, attached.message);
   }
   let request = check.request;
+  const chosen = models.find((model) => model.name === request.model);
+  const safe = chosen
+    ? await checkSafety(context, { guildId: interaction.guildId, channelId }, looked.settings, chosen)
+    : ({ ok: false, message: `There is no model “${request.model}”.` } as const);
+  if (!safe.ok) return replyPrivately(interaction, safe.message);
   const place = await context.jobs.reserve(interaction.user.id);
   if (!place.accepted) return replyPrivately(interaction, admissionRefusal(place));
 
@@ -172,6 +178,7 @@ async function execute(interaction: ChatInputCommandInteraction, context: BotCon
     guildId: interaction.guildId,
     channelId,
     request,
+    safety: safe.safety,
     reply: new InteractionReply({
       messenger: context.messenger,
       interactionToken: interaction.token,

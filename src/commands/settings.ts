@@ -16,10 +16,13 @@ import type { BotContext, SlashCommand } from '../bot/context.ts';
 import { effectiveMax, MAX_PROMPT_LENGTH } from '../bot/jobs/imagine-request.ts';
 import { isSchedulerName } from '../engine/request.ts';
 import { replyPrivately } from '../bot/interactions/interaction-replies.ts';
-import { canManageSettings } from '../bot/interactions/permissions.ts';
+import { canManageServer, canManageSettings } from '../bot/interactions/permissions.ts';
 import { isSizeName, SIZE_NAMES } from '../bot/jobs/sizes.ts';
 import { suggestModels } from '../bot/interactions/model-autocomplete.ts';
 import { promptModels, type ServedModel } from '../bot/models/served-models.ts';
+import { isNsfwPolicy, NSFW_POLICIES, policyRefusal } from '../bot/moderation/nsfw-policy.ts';
+import { nsfwFields, type NsfwSettingsView } from '../bot/moderation/nsfw-settings-view.ts';
+import { DEFAULT_SERVER_SETTINGS } from '../bot/settings/server-settings.ts';
 
 /** Typed into a text setting, clears it. */
 const CLEAR_WORD = 'none';
@@ -35,6 +38,8 @@ const SETTING_LABELS: Record<SettingName, string> = {
   maxCount: 'maximum images per job',
   model: 'default model',
   allowedModels: 'allowed models',
+  nsfw: 'flagged images (NSFW policy)',
+  uncheckedModels: 'models without a safety checker',
   bannedWords: 'banned words',
 };
 
@@ -77,9 +82,26 @@ const data = new SlashCommandBuilder()
       )
       .addStringOption((o) =>
         o
+          .setName('nsfw')
+          .setDescription('Images the safety checker flags: block, spoiler, or allow (age-restricted channels only)')
+          .addChoices(...NSFW_POLICIES.map((policy) => ({ name: policy, value: policy }))),
+      )
+      .addBooleanOption((o) =>
+        o.setName('unchecked_models').setDescription('Allow models without a safety checker here (age-restricted channels always do)'),
+      )
+      .addStringOption((o) =>
+        o
           .setName('banned_words')
           .setDescription(`Comma-separated words refused in prompts; replaces the list ("${CLEAR_WORD}" clears it)`)
           .setMaxLength(2000),
+      ),
+  )
+  .addSubcommand((sub) =>
+    sub
+      .setName('server')
+      .setDescription('Server-wide settings (Manage Server)')
+      .addBooleanOption((o) =>
+        o.setName('withheld_dm').setDescription('Let members get their withheld (flagged) images by DM').setRequired(true),
       ),
   )
   .addSubcommand((sub) =>
@@ -95,7 +117,7 @@ const data = new SlashCommandBuilder()
   )
   .toJSON();
 
-export function describeSettings(settings: ChannelSettings): APIEmbed {
+export function describeSettings(settings: ChannelSettings, nsfw?: NsfwSettingsView): APIEmbed {
   const orDefault = (value: string | number | undefined, fallback: string) => (value === undefined ? `${fallback} (default)` : String(value));
   const fields = [
     { name: 'Enabled', value: settings.enabled ? 'yes' : 'no' },
@@ -108,9 +130,11 @@ export function describeSettings(settings: ChannelSettings): APIEmbed {
     { name: 'Maximum images per job', value: orDefault(settings.maxCount, String(LIMITS.count.max)) },
     { name: 'Model', value: orDefault(settings.model, "the bot's") },
     { name: 'Allowed models', value: settings.allowedModels ? settings.allowedModels.join(', ').slice(0, 1024) || '(none)' : 'all' },
+    ...(nsfw ? nsfwFields(settings, nsfw) : []),
     { name: 'Banned words', value: settings.bannedWords.length > 0 ? settings.bannedWords.join(', ').slice(0, 1024) : '(none)' },
   ];
-  return { title: '/imagine settings for this channel', fields: fields.map((field) => ({ ...field, inline: field.name !== 'Banned words' })) };
+  const wide = new Set(['Banned words', 'Flagged images', 'Models without a safety checker', 'Withheld images by DM']);
+  return { title: '/imagine settings for this channel', fields: fields.map((field) => ({ ...field, inline: !wide.has(field.name) })) };
 }
 
 type Changes = { ok: true; changes: Partial<ChannelSettings> } | { ok: false; message: string };
@@ -165,6 +189,13 @@ function readChanges(interaction: ChatInputCommandInteraction, served: readonly 
     if (list?.length === 0) return { ok: false, message: `allowed_models needs at least one model ("${CLEAR_WORD}" allows all).` };
     changes.allowedModels = list;
   }
+  const nsfw = options.getString('nsfw');
+  if (nsfw !== null) {
+    if (!isNsfwPolicy(nsfw)) return { ok: false, message: `nsfw must be one of ${NSFW_POLICIES.join(', ')}.` };
+    changes.nsfw = nsfw;
+  }
+  const unchecked = options.getBoolean('unchecked_models');
+  if (unchecked !== null) changes.uncheckedModels = unchecked;
   const negative = options.getString('negative');
   if (negative !== null) changes.negative = negative.trim().toLowerCase() === CLEAR_WORD ? undefined : negative.trim();
   const banned = options.getString('banned_words');
@@ -195,8 +226,16 @@ async function execute(interaction: ChatInputCommandInteraction, context: BotCon
   const channelId = settingsChannelIdOf(interaction.channel, interaction.channelId);
   const inherited = channelId === interaction.channelId ? '' : `These are the settings of <#${channelId}>, which this thread follows.\n`;
   const subcommand = interaction.options.getSubcommand(true);
+  if (subcommand === 'server') return setServer(interaction, context);
+  let view: NsfwSettingsView;
+  try {
+    view = await nsfwView(interaction, context, channelId);
+  } catch (error) {
+    context.logger.error({ err: error, channelId }, 'age restriction or server settings unreadable');
+    return replyPrivately(interaction, 'I cannot check whether this channel is age-restricted right now. Please try again shortly.');
+  }
   const reply = (content: string, settings: ChannelSettings) =>
-    interaction.reply({ content: `${inherited}${content}`, embeds: [describeSettings(settings)], flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
+    interaction.reply({ content: `${inherited}${content}`, embeds: [describeSettings(settings, view)], flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
 
   if (subcommand === 'show') {
     await reply('', await context.settings.get(channelId));
@@ -214,11 +253,37 @@ async function execute(interaction: ChatInputCommandInteraction, context: BotCon
   }
   const read = readChanges(interaction, await context.models.list());
   if (!read.ok) return replyPrivately(interaction, read.message);
+  const refusal = read.changes.nsfw ? policyRefusal(read.changes.nsfw, view.ageRestricted) : undefined;
+  if (refusal) return replyPrivately(interaction, refusal);
   const problem = inconsistency({ ...(await context.settings.get(channelId)), ...read.changes });
   if (problem) return replyPrivately(interaction, problem);
   const settings = await context.settings.update(channelId, read.changes);
   context.logger.info({ channelId, changes: read.changes, by: interaction.user.id }, 'channel settings changed');
   await reply('Saved.', settings);
+}
+
+async function nsfwView(interaction: ChatInputCommandInteraction, context: BotContext, channelId: string): Promise<NsfwSettingsView> {
+  const guildId = interaction.guildId;
+  const [ageRestricted, server, models] = await Promise.all([
+    context.channels.ageRestricted(channelId),
+    guildId ? context.servers.get(guildId) : Promise.resolve(DEFAULT_SERVER_SETTINGS),
+    context.models.list(),
+  ]);
+  return { ageRestricted, server, models, sfwModels: context.moderation.sfwModels };
+}
+
+/** /settings server: server-wide choices, for members who can manage the server (not just a channel). */
+async function setServer(interaction: ChatInputCommandInteraction, context: BotContext): Promise<void> {
+  if (!canManageServer(interaction.memberPermissions)) return replyPrivately(interaction, 'Only members with the Manage Server permission can change server-wide settings.');
+  const guildId = interaction.guildId;
+  if (guildId === null) return replyPrivately(interaction, '/settings server works only in a server.');
+  const withheldByDm = interaction.options.getBoolean('withheld_dm', true);
+  await context.servers.update(guildId, { withheldByDm });
+  context.logger.info({ guildId, withheldByDm, by: interaction.user.id }, 'server settings changed');
+  const what = withheldByDm
+    ? 'Members can now get the images this server withholds (flagged by the safety checker) by DM, with 📩 on the result.'
+    : 'Withheld images are no longer sent by DM; those made from now on are not kept.';
+  return replyPrivately(interaction, `Saved. ${what}`);
 }
 
 const autocomplete = (interaction: AutocompleteInteraction, context: BotContext) => suggestModels(interaction, context, 'everywhere');

@@ -5,7 +5,7 @@ import { REROLL_EMOJI } from '../bot/interactions/custom-ids.ts';
 import { describeDiscordError, retryAfterMs } from '../bot/delivery/discord-errors.ts';
 import type { DiscordMessenger, OutgoingMessage, SentMessage } from '../bot/delivery/discord-messenger.ts';
 import { previewFile } from '../bot/delivery/images.ts';
-import type { CancelReason, Job } from '../bot/jobs/job.ts';
+import { runsSafetyCheck, type CancelReason, type Job } from '../bot/jobs/job.ts';
 import { cancelledMessage, failedMessage, progressMessage, startingMessage } from '../bot/delivery/job-messages.ts';
 import type { DeliveryMarker } from '../bot/jobs/bullmq/delivery-marker.ts';
 import { deliverResult, type DeliveryOutcome } from '../bot/delivery/result-delivery.ts';
@@ -76,6 +76,7 @@ export class JobRunner {
     try {
       result = await engine.generate(await engineRequest(job.request, this.options.images), {
         signal,
+        safetyCheck: runsSafetyCheck(job),
         previewEvery: 1,
         onProgress: (progress) => {
           job.progress = progress;

@@ -33,15 +33,33 @@ export async function enlargeSmallPng(png: Buffer, minSide = 256): Promise<Buffe
 
 const WEBP_QUALITIES = [90, 80, 65, 50] as const;
 
+/** One picture of a result as it is sent: its place in the job (1-based) and whether it goes behind a spoiler. */
+export interface ShownPicture {
+  png: Buffer;
+  number: number;
+  spoiler: boolean;
+}
+
+/** Discord covers an attachment whose name starts with SPOILER_ until the viewer clicks it. */
+export const SPOILER_PREFIX = 'SPOILER_';
+
 /**
  * The result images as attachments: PNG as the engine made them (with their parameters chunk;
  * small ones enlarged so Discord shows them at a visible size) when they fit Discord's upload
  * limit together, else WebP at the best quality that fits.
  */
 export async function resultFiles(engineImages: readonly Buffer[], baseName: string, uploadLimitBytes: number): Promise<OutgoingFile[]> {
-  const pngs = await Promise.all(engineImages.map((png) => enlargeSmallPng(png)));
-  const name = (index: number, extension: string) =>
-    pngs.length === 1 ? `${baseName}.${extension}` : `${baseName}-${index + 1}.${extension}`;
+  const pictures = engineImages.map((png, index) => ({ png, number: index + 1, spoiler: false }));
+  return pictureFiles(pictures, engineImages.length, baseName, uploadLimitBytes);
+}
+
+/** {@link resultFiles} for the pictures of a `count`-image job that are shown (numbered by their place in it). */
+export async function pictureFiles(pictures: readonly ShownPicture[], count: number, baseName: string, uploadLimitBytes: number): Promise<OutgoingFile[]> {
+  const pngs = await Promise.all(pictures.map((picture) => enlargeSmallPng(picture.png)));
+  const name = (index: number, extension: string) => {
+    const picture = pictures[index]!;
+    return `${picture.spoiler ? SPOILER_PREFIX : ''}${count === 1 ? baseName : `${baseName}-${picture.number}`}.${extension}`;
+  };
   const total = (files: readonly OutgoingFile[]) => files.reduce((sum, file) => sum + file.data.length, 0);
 
   const asPng = pngs.map((data, index) => ({ name: name(index, 'png'), data }));
@@ -64,12 +82,18 @@ export function gridLayout(count: number): { columns: number; rows: number } {
   return { columns, rows: Math.ceil(count / columns) };
 }
 
-/** One image with the job's pictures in a grid (all the same size, as one job makes them). */
-export async function gridImage(pngs: readonly Buffer[]): Promise<Buffer> {
-  const { width = 0, height = 0 } = await sharp(pngs[0]).metadata();
+/** A withheld picture's place in a grid: plain grey, so the others keep their numbers. */
+const WITHHELD_TILE = { r: 96, g: 96, b: 96 };
+
+/** One image with the job's pictures in a grid (all the same size, as one job makes them); `undefined` leaves a grey tile. */
+export async function gridImage(pngs: readonly (Buffer | undefined)[]): Promise<Buffer> {
+  const first = pngs.find((png): png is Buffer => png !== undefined);
+  const { width = 0, height = 0 } = first ? await sharp(first).metadata() : {};
   const { columns, rows } = gridLayout(pngs.length);
-  return sharp({ create: { width: width * columns, height: height * rows, channels: 3, background: { r: 0, g: 0, b: 0 } } })
-    .composite(pngs.map((input, index) => ({ input, left: (index % columns) * width, top: Math.floor(index / columns) * height })))
+  const tiles = pngs.flatMap((input, index) => (input ? [{ input, left: (index % columns) * width, top: Math.floor(index / columns) * height }] : []));
+  const background = pngs.some((png) => png === undefined) ? WITHHELD_TILE : { r: 0, g: 0, b: 0 };
+  return sharp({ create: { width: width * columns, height: height * rows, channels: 3, background } })
+    .composite(tiles)
     .webp({ quality: 85 })
     .toBuffer();
 }
@@ -79,13 +103,35 @@ export async function gridImage(pngs: readonly Buffer[]): Promise<Buffer> {
  * the embed) first, then each image for download, with its parameters chunk when it fits.
  */
 export async function resultAttachments(pngs: readonly Buffer[], baseName: string, uploadLimitBytes: number): Promise<{ files: OutgoingFile[]; shownImage: string | undefined }> {
-  if (pngs.length <= 1) {
-    const files = await resultFiles(pngs, baseName, uploadLimitBytes);
-    return { files, shownImage: files[0]?.name };
+  return pictureAttachments(
+    pngs.map((png, index) => ({ png, number: index + 1, spoiler: false })),
+    pngs.length,
+    baseName,
+    uploadLimitBytes,
+  );
+}
+
+/**
+ * {@link resultAttachments} for the shown pictures of a `count`-image job. A withheld picture is left
+ * out (a grey tile in the grid); a grid with a spoilered picture is a spoiler too, and no spoiler is
+ * shown in the embed, which Discord never covers.
+ */
+export async function pictureAttachments(
+  pictures: readonly ShownPicture[],
+  count: number,
+  baseName: string,
+  uploadLimitBytes: number,
+): Promise<{ files: OutgoingFile[]; shownImage: string | undefined }> {
+  if (count <= 1 || pictures.length === 0) {
+    const files = await pictureFiles(pictures, count, baseName, uploadLimitBytes);
+    const shown = files[0];
+    return { files, shownImage: shown && !shown.name.startsWith(SPOILER_PREFIX) ? shown.name : undefined };
   }
   // Enlarged first, so that a grid of small results (emoji-sd's 64×64) is as visible as one of them alone.
-  const visible = await Promise.all(pngs.map((png) => enlargeSmallPng(png)));
-  const grid: OutgoingFile = { name: `${baseName}-grid.webp`, data: await gridImage(visible) };
-  const files = await resultFiles(visible, baseName, Math.max(0, uploadLimitBytes - grid.data.length));
-  return { files: [grid, ...files], shownImage: grid.name };
+  const visible = await Promise.all(pictures.map(async (picture) => ({ ...picture, png: await enlargeSmallPng(picture.png) })));
+  const bySlot = Array.from({ length: count }, (_, index) => visible.find((picture) => picture.number === index + 1)?.png);
+  const spoiler = pictures.some((picture) => picture.spoiler);
+  const grid: OutgoingFile = { name: `${spoiler ? SPOILER_PREFIX : ''}${baseName}-grid.webp`, data: await gridImage(bySlot) };
+  const files = await pictureFiles(visible, count, baseName, Math.max(0, uploadLimitBytes - grid.data.length));
+  return { files: [grid, ...files], shownImage: spoiler ? undefined : grid.name };
 }

@@ -30,10 +30,12 @@ const button = (custom_id: string, label: string, emoji?: string, style: ButtonS
 
 /**
  * A result's buttons: reroll, edit and delete, and, where the model can start from an image, variations
- * and upscale — on the image itself for one image, else one V/U button per image (as Midjourney's V1–V4, U1–U4).
+ * and upscale — on the image itself for one image, else one V/U button per image (as Midjourney's V1–V4,
+ * U1–U4). `numbers` are the pictures posted (a withheld one gets no buttons); all of them by default.
  */
-export function resultRows(options: { count: number; img2img: boolean } = { count: 1, img2img: false }): ActionRow[] {
-  const single = options.img2img && options.count === 1;
+export function resultRows(options: { count: number; img2img: boolean; numbers?: readonly number[] } = { count: 1, img2img: false }): ActionRow[] {
+  const images = options.numbers ?? Array.from({ length: options.count }, (_, index) => index + 1);
+  const single = options.img2img && options.count === 1 && images.includes(1);
   const main: ActionRow = {
     type: ComponentType.ActionRow,
     components: [
@@ -43,8 +45,7 @@ export function resultRows(options: { count: number; img2img: boolean } = { coun
       button(CustomIds.delete, 'Delete', '❌'),
     ],
   };
-  if (!options.img2img || options.count === 1) return [main];
-  const images = Array.from({ length: options.count }, (_, index) => index + 1);
+  if (!options.img2img || options.count === 1 || images.length === 0) return [main];
   const perImage = (make: (image: number) => string, letter: string): ActionRow => ({
     type: ComponentType.ActionRow,
     components: images.map((image) => button(make(image), `${letter}${image}`)),

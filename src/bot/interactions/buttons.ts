@@ -8,6 +8,7 @@ import { startReroll } from '../jobs/reroll.ts';
 import { commandUserOfInteraction } from '../moderation/command-user.ts';
 import { outboxImages } from '../results/result-outbox.ts';
 import { fromResultImage, openEditModal } from './result-actions.ts';
+import { sendWithheld } from './withheld-images.ts';
 
 export async function handleButton(interaction: ButtonInteraction, context: BotContext): Promise<void> {
   const action = parseCustomId(interaction.customId);
@@ -21,6 +22,8 @@ export async function handleButton(interaction: ButtonInteraction, context: BotC
       return deleteResult(interaction, context);
     case 'fetch':
       return fetchImage(interaction, context, action.jobId);
+    case 'withheld':
+      return sendWithheld(interaction, context, action.jobId);
     case 'vary':
     case 'upscale':
       return fromResultImage(interaction, context, action.action, action.image);

@@ -8,6 +8,8 @@ export const CustomIds = {
   /** 🎨 / ⬆️ on the `image`-th picture of a result (1-based). */
   vary: (image: number) => `imagine:vary:${image}`,
   upscale: (image: number) => `imagine:upscale:${image}`,
+  /** 📩 on a result with withheld pictures: sends them to their owner by DM, where the server allows it. */
+  withheld: (jobId: string) => `imagine:withheld:${jobId}`,
   /** ✏️: opens the edit modal, whose submission names the result message. */
   edit: 'imagine:edit',
   editModal: (messageId: string) => `imagine:edit-modal:${messageId}`,
@@ -16,6 +18,7 @@ export const CustomIds = {
 export type ButtonAction =
   | { action: 'cancel'; jobId: string }
   | { action: 'fetch'; jobId: string }
+  | { action: 'withheld'; jobId: string }
   | { action: 'reroll' }
   | { action: 'delete' }
   | { action: 'vary' | 'upscale'; image: number }
@@ -34,8 +37,8 @@ export function parseCustomId(customId: string): ButtonAction | undefined {
   if (fromImage?.[1] && fromImage[2]) return { action: fromImage[1] as 'vary' | 'upscale', image: Number(fromImage[2]) };
   const cancel = /^imagine:cancel:([0-9a-f]+)$/.exec(customId);
   if (cancel?.[1]) return { action: 'cancel', jobId: cancel[1] };
-  const fetch = /^imagine:fetch:([0-9a-f]+)$/.exec(customId);
-  if (fetch?.[1]) return { action: 'fetch', jobId: fetch[1] };
+  const fetch = /^imagine:(fetch|withheld):([0-9a-f]+)$/.exec(customId);
+  if (fetch?.[1] && fetch[2]) return { action: fetch[1] as 'fetch' | 'withheld', jobId: fetch[2] };
   return undefined;
 }
 

@@ -11,3 +11,8 @@ export function isModerator(permissions: Permissions): boolean {
 export function canManageSettings(permissions: Permissions): boolean {
   return permissions?.has(PermissionFlagsBits.ManageChannels) ?? false;
 }
+
+/** May change server-wide settings (/settings server). */
+export function canManageServer(permissions: Permissions): boolean {
+  return permissions?.has(PermissionFlagsBits.ManageGuild) ?? false;
+}

@@ -16,11 +16,15 @@ export const VARIATION_STRENGTH = 0.6;
 export const UPSCALE_STRENGTH = 0.3;
 
 const NO_RECORD = 'I no longer have the settings for this image.';
-const RESULT_IMAGE = /^imagine-\d+(-\d+)?\.(png|webp)$/;
+/** A result picture's file: `imagine-SEED.png` alone, `imagine-SEED-N.png` in a grid; spoilered ones start with SPOILER_. */
+const RESULT_IMAGE = /^(?:SPOILER_)?imagine-\d+(?:-(\d+))?\.(?:png|webp)$/;
 
-/** The result's pictures as Discord serves them, in order (the grid, if any, is not one of them). */
-function resultImages(message: Message) {
-  return [...message.attachments.values()].filter((attachment) => RESULT_IMAGE.test(attachment.name));
+/** Picture `image` (1-based) of a result as Discord serves it; a withheld one is not there. */
+function resultImage(message: Message, image: number) {
+  return [...message.attachments.values()].find((attachment) => {
+    const match = RESULT_IMAGE.exec(attachment.name);
+    return match !== null && Number(match[1] ?? 1) === image;
+  });
 }
 
 async function followUpPrivately(interaction: ButtonInteraction | ModalSubmitInteraction, content: string): Promise<void> {
@@ -38,7 +42,7 @@ export async function fromResultImage(interaction: ButtonInteraction, context: B
   const served = (await context.models.list()).find((model) => model.name === record.model);
   if (!served) return replyPrivately(interaction, `${record.model} is no longer served here.`);
   if (!served.capabilities.img2img) return replyPrivately(interaction, `${record.model} cannot start from an image.`);
-  const picture = resultImages(interaction.message)[image - 1];
+  const picture = resultImage(interaction.message, image);
   if (!picture) return replyPrivately(interaction, `This result has no image ${image}.`);
   const width = kind === 'upscale' ? record.request.width * 2 : record.request.width;
   const height = kind === 'upscale' ? record.request.height * 2 : record.request.height;

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { ReplyTargetRecord } from '../delivery/reply-target.ts';
 import type { BotRequest } from './imagine-request.ts';
+import type { SafetyHandling } from '../moderation/nsfw-policy.ts';
 
 /** Everything needed to run an accepted job again in a new process. */
 export interface JournaledJob {
@@ -11,6 +12,8 @@ export interface JournaledJob {
   /** With its seed fixed at acceptance, so that a rerun makes the same image. */
   request: BotRequest & { seed: number };
   reply: ReplyTargetRecord;
+  /** Absent in records from before the NSFW policy: resumed with the strictest handling. */
+  safety?: SafetyHandling;
   parentMessageId?: string;
   createdAt: number;
 }

@@ -9,7 +9,7 @@ import type { DiscordMessenger, OutgoingMessage, SentMessage } from '../delivery
 import { deliverResult, type DeliveryOutcome } from '../delivery/result-delivery.ts';
 import type { ResultOutbox } from '../results/result-outbox.ts';
 import { previewFile } from '../delivery/images.ts';
-import { isCancelReason, type CancelReason, type Job } from './job.ts';
+import { isCancelReason, runsSafetyCheck, type CancelReason, type Job } from './job.ts';
 import { cancelledMessage, failedMessage, progressMessage, queuedMessage, startingMessage } from '../delivery/job-messages.ts';
 import type { JobQueue, QueueTask, Reservation, ReserveOutcome, SubmitOutcome } from './job-queue.ts';
 import { summarizeJob, type JobDesk, type QueueView } from './job-desk.ts';
@@ -17,6 +17,7 @@ import { DeliveryError, replyTargetFromRecord } from '../delivery/reply-target.t
 import type { ResultStore } from '../results/result-store.ts';
 import { engineRequest, InitImageMissingError, type InitImageStore } from '../attachments/init-image-store.ts';
 import { servedModelOf } from '../models/served-models.ts';
+import { FAIL_CLOSED_SAFETY } from '../moderation/nsfw-policy.ts';
 
 export interface JobServiceOptions {
   engine: Engine;
@@ -103,6 +104,7 @@ export class JobService implements JobDesk {
         channelId: record.channelId,
         request: record.request,
         reply: replyTargetFromRecord(record.reply, messenger, log),
+        safety: record.safety ?? FAIL_CLOSED_SAFETY,
         ...(record.parentMessageId ? { parentMessageId: record.parentMessageId } : {}),
         createdAt: record.createdAt,
         resumed: true,
@@ -215,6 +217,7 @@ export class JobService implements JobDesk {
     try {
       result = await engine.generate(await engineRequest(job.request, this.options.images), {
         signal,
+        safetyCheck: runsSafetyCheck(job),
         previewEvery: 1,
         onProgress: (progress) => {
           job.progress = progress;

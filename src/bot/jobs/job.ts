@@ -4,6 +4,7 @@ import type { GenerationProgress } from '../../engine/types.ts';
 import type { BotRequest } from './imagine-request.ts';
 import type { QueueEntry } from './job-queue.ts';
 import type { ReplyTarget } from '../delivery/reply-target.ts';
+import { FAIL_CLOSED_SAFETY, type SafetyHandling } from '../moderation/nsfw-policy.ts';
 
 /** One /imagine (or reroll) from acceptance to delivery. */
 export interface Job extends QueueEntry {
@@ -13,6 +14,8 @@ export interface Job extends QueueEntry {
   channelId: string;
   request: BotRequest;
   reply: ReplyTarget;
+  /** What delivery does with flagged images, settled at acceptance (absent: the strictest). */
+  safety?: SafetyHandling;
   /** The result message this job rerolls. */
   parentMessageId?: string;
   createdAt: number;
@@ -21,6 +24,15 @@ export interface Job extends QueueEntry {
   /** Latest progress while running, for /queue. */
   progress?: GenerationProgress;
   log: Logger;
+}
+
+export function safetyOf(job: Pick<Job, 'safety'>): SafetyHandling {
+  return job.safety ?? FAIL_CLOSED_SAFETY;
+}
+
+/** Where flagged images are shown as they are, the checker's verdict changes nothing: skip its cost. */
+export function runsSafetyCheck(job: Pick<Job, 'safety'>): boolean {
+  return safetyOf(job).flagged !== 'allow';
 }
 
 export type CancelReason = { kind: 'user'; userId: string } | { kind: 'shutdown' };

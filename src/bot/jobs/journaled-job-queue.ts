@@ -1,4 +1,4 @@
-import type { Job } from './job.ts';
+import { safetyOf, type Job } from './job.ts';
 import type { JobJournal, JournalEntry, JournaledJob } from './job-journal.ts';
 import { InProcessJobQueue, type InProcessJobQueueOptions, type JobQueue, type QueueTask, type ReserveOutcome, type SubmitOutcome } from './job-queue.ts';
 
@@ -13,6 +13,7 @@ export function journalRecord(job: Job): JournaledJob {
     channelId: job.channelId,
     request: { ...job.request, seed },
     reply: job.reply.record(),
+    safety: safetyOf(job),
     ...(job.parentMessageId ? { parentMessageId: job.parentMessageId } : {}),
     createdAt: job.createdAt,
   };

@@ -13,6 +13,7 @@ import type { ResultRecord } from '../results/result-store.ts';
 import { cooldownRefusal } from '../moderation/cooldown.ts';
 import type { CommandUser } from '../moderation/command-permissions.ts';
 import { INIT_IMAGE_GONE } from '../attachments/init-image-store.ts';
+import { checkSafety } from '../moderation/safety-check.ts';
 
 export type RerollOutcome = { ok: true; jobId: string } | { ok: false; message: string };
 
@@ -77,6 +78,10 @@ export async function startFromResult(context: BotContext, record: ResultRecord,
   }
   const maxCount = effectiveMax(settings.maxCount, LIMITS.count.max);
   if (request.count > maxCount) return { ok: false, message: `This channel now allows at most ${maxCount} images per job.` };
+  const served = (await context.models.list()).find((candidate) => candidate.name === model);
+  if (!served) return { ok: false, message: `${model} is no longer served here.` };
+  const safe = await checkSafety(context, { guildId: record.guildId, channelId: record.channelId }, settings, served);
+  if (!safe.ok) return { ok: false, message: safe.message };
   const { rerollCooldown } = context.moderation;
   const wait = rerollCooldown.remainingMs(userId);
   if (wait > 0) return { ok: false, message: cooldownRefusal(wait) };
@@ -105,6 +110,7 @@ export async function startFromResult(context: BotContext, record: ResultRecord,
     guildId: record.guildId,
     channelId: record.channelId,
     request,
+    safety: safe.safety,
     reply,
     parentMessageId: record.messageId,
     createdAt: Date.now(),

@@ -19,6 +19,16 @@ export function settingsChannelIdOf(channel: ScopedChannel | null | undefined, c
 export interface ChannelDirectory {
   /** Rejects when the channel cannot be looked up: callers refuse rather than guess. */
   settingsChannelId(channelId: string): Promise<string>;
+  /**
+   * Whether Discord marks the channel age-restricted (a thread or forum post: its parent). Rejects when
+   * it cannot be looked up: callers refuse rather than guess.
+   */
+  ageRestricted(channelId: string): Promise<boolean>;
+}
+
+/** The little of a channel that says whether it is age-restricted. */
+interface MaybeNsfw {
+  nsfw?: boolean;
 }
 
 export class DiscordChannelDirectory implements ChannelDirectory {
@@ -28,5 +38,11 @@ export class DiscordChannelDirectory implements ChannelDirectory {
     // Cached channels (threads included, from the gateway) answer without a request.
     const channel = await this.client.channels.fetch(channelId);
     return settingsChannelIdOf(channel, channelId);
+  }
+
+  async ageRestricted(channelId: string): Promise<boolean> {
+    const settingsChannelId = await this.settingsChannelId(channelId);
+    const channel = await this.client.channels.fetch(settingsChannelId);
+    return (channel as MaybeNsfw | null)?.nsfw === true;
   }
 }

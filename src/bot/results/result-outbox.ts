@@ -18,6 +18,11 @@ export interface OutboxEntry {
   reason?: string;
   /** The PNGs (base64), kept until delivered, and for the owner to fetch when delivery failed. */
   images?: string[];
+  /**
+   * Pictures the channel's NSFW policy withheld (base64), kept only where the server lets owners have
+   * them by DM (📩), and kept after delivery, since that is when the owner asks.
+   */
+  withheld?: string[];
 }
 
 /** How long an entry (and an undelivered image) is kept. */
@@ -39,8 +44,10 @@ export class ResultOutbox {
     private readonly index: KeyValueStore<string[]>,
   ) {}
 
-  async keep(entry: Omit<OutboxEntry, 'status' | 'images'>, pngs: readonly Buffer[]): Promise<void> {
-    await this.entries.set(entry.jobId, { ...entry, status: 'pending', images: pngs.map((png) => png.toString('base64')) }, OUTBOX_RETENTION_MS);
+  async keep(entry: Omit<OutboxEntry, 'status' | 'images' | 'withheld'>, pngs: readonly Buffer[], withheld: readonly Buffer[] = []): Promise<void> {
+    const base64 = (images: readonly Buffer[]) => images.map((png) => png.toString('base64'));
+    const kept: OutboxEntry = { ...entry, status: 'pending', images: base64(pngs), ...(withheld.length > 0 ? { withheld: base64(withheld) } : {}) };
+    await this.entries.set(entry.jobId, kept, OUTBOX_RETENTION_MS);
     await this.#withIndex(entry.ownerId, (ids) => [entry.jobId, ...ids.filter((id) => id !== entry.jobId)].slice(0, HISTORY_LENGTH));
   }
 
@@ -85,4 +92,8 @@ export class ResultOutbox {
 
 export function outboxImages(entry: OutboxEntry): Buffer[] {
   return (entry.images ?? []).map((image) => Buffer.from(image, 'base64'));
+}
+
+export function withheldImages(entry: OutboxEntry): Buffer[] {
+  return (entry.withheld ?? []).map((image) => Buffer.from(image, 'base64'));
 }

@@ -3,6 +3,7 @@ import { SCHEDULER_NAMES } from '../../engine/schedulers/scheduler.ts';
 import type { SchedulerName } from '../../engine/types.ts';
 import { SIZE_NAMES, type SizeName } from '../jobs/sizes.ts';
 import { StoreError, type KeyValueStore } from './key-value-store.ts';
+import { NSFW_POLICIES, type NsfwPolicy } from '../moderation/nsfw-policy.ts';
 
 /** What moderators can set per channel with /settings. Absent fields fall back to the bot's defaults. */
 export interface ChannelSettings {
@@ -18,6 +19,10 @@ export interface ChannelSettings {
   model?: string;
   /** When set, the only models /imagine may use here. */
   allowedModels?: string[];
+  /** Flagged images here: block, spoiler or allow (see moderation/nsfw-policy.ts for the defaults). */
+  nsfw?: NsfwPolicy;
+  /** Models without a safety checker may draw here, although the channel is not age-restricted. */
+  uncheckedModels?: boolean;
   /** Whole words (or phrases) refused in prompts, matched case-insensitively. */
   bannedWords: string[];
 }
@@ -35,6 +40,8 @@ export const RESETTABLE_SETTINGS = [
   'maxCount',
   'model',
   'allowedModels',
+  'nsfw',
+  'uncheckedModels',
   'bannedWords',
 ] as const satisfies readonly (keyof ChannelSettings)[];
 export type SettingName = (typeof RESETTABLE_SETTINGS)[number];
@@ -51,6 +58,9 @@ const storedSettings = z.object({
   maxCount: z.number().int().optional().catch(undefined),
   model: z.string().min(1).optional().catch(undefined),
   allowedModels: z.array(z.string()).optional().catch(undefined),
+  // Unreadable means the strictest: block, and no unchecked models.
+  nsfw: z.enum(NSFW_POLICIES).optional().catch('block'),
+  uncheckedModels: z.boolean().optional().catch(undefined),
   bannedWords: z.array(z.string()).catch([]),
 });
 

@@ -21,6 +21,8 @@ export class BotProcess {
         // running long enough for the tests to signal the process in the middle of it.
         IMAGINE_MODEL: path.join(world.storeDir, 'tiny-sd'),
         IMAGINE_PROVIDER: 'cpu',
+        // tiny-sd has no safety checker; an operator running it would vouch for it like this.
+        IMAGINE_SFW_MODELS: 'tiny-sd',
         IMAGINE_STORE_URL: world.storeDir,
         IMAGINE_PREVIEW_INTERVAL_MS: '300',
         IMAGINE_SHUTDOWN_GRACE_MS: '300',

@@ -96,7 +96,9 @@ export async function startBot(world: World, overrides: BotOverrides = {}): Prom
     maxQueuedPerUser: overrides.maxQueuedPerUser ?? 2,
     uploadLimitBytes: overrides.uploadLimitBytes ?? 10 * 1024 * 1024,
     shutdownGraceMs: overrides.shutdownGraceMs ?? 2000,
-    ...(overrides.moderation ? { moderation: overrides.moderation } : {}),
+    // The tiny test models have no safety checker: vouched for, as an operator would with
+    // IMAGINE_SFW_MODELS, unless a test decides (the NSFW policy tests pass their own list).
+    moderation: { sfwModels: await modelNames(engine), ...overrides.moderation },
     // The loopback Discord serves attachments itself, as its CDN.
     attachmentLimits: overrides.attachmentLimits ?? { ...DEFAULT_ATTACHMENT_LIMITS, hosts: [new URL(world.fake.restUrl).host] },
   });
@@ -114,6 +116,11 @@ export async function startBot(world: World, overrides: BotOverrides = {}): Prom
       await stores.close();
     },
   };
+}
+
+async function modelNames(engine: Engine): Promise<string[]> {
+  const listing = engine as Engine & { listModels?: () => Array<{ name: string }> };
+  return [engine.info.model.name, ...(listing.listModels?.().map((model) => model.name) ?? [])];
 }
 
 export async function stopAll(world: World | undefined, bots: RunningBot[]): Promise<void> {

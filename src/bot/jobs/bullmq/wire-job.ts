@@ -2,7 +2,8 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { SCHEDULER_NAMES } from '../../../engine/schedulers/scheduler.ts';
 import type { DiscordMessenger } from '../../delivery/discord-messenger.ts';
-import type { Job } from '../job.ts';
+import { safetyOf, type Job } from '../job.ts';
+import { FAIL_CLOSED_SAFETY, NSFW_POLICIES } from '../../moderation/nsfw-policy.ts';
 import { replyTargetFromRecord, type ReplyTargetRecord } from '../../delivery/reply-target.ts';
 
 /**
@@ -34,6 +35,10 @@ export const wireJobSchema = z.object({
     z.object({ kind: z.literal('interaction'), interactionToken: z.string(), channelId: z.string(), ownerId: z.string(), createdAt: z.number() }),
     z.object({ kind: z.literal('channel'), channelId: z.string(), replyTo: z.string(), messageId: z.string().optional() }),
   ]),
+  // Jobs from a gateway that predates the NSFW policy get the strictest handling.
+  safety: z
+    .object({ flagged: z.enum(NSFW_POLICIES), dmWithheld: z.boolean() })
+    .default({ ...FAIL_CLOSED_SAFETY }),
   parentMessageId: z.string().optional(),
   createdAt: z.number(),
 });
@@ -54,6 +59,7 @@ export function toWireJob(job: Job, model: string, seed: number): WireJob {
     model,
     request: { ...job.request, seed },
     reply,
+    safety: safetyOf(job),
     ...(job.parentMessageId ? { parentMessageId: job.parentMessageId } : {}),
     createdAt: job.createdAt,
   };
@@ -71,6 +77,7 @@ export function fromWireJob(wire: WireJob, messenger: DiscordMessenger, logger: 
     channelId: wire.channelId,
     request: { ...(scheduler ? { ...request, scheduler } : request), model: wire.model },
     reply: replyTargetFromRecord(address, messenger, log),
+    safety: { ...wire.safety },
     ...(wire.parentMessageId ? { parentMessageId: wire.parentMessageId } : {}),
     createdAt: wire.createdAt,
     log,
