@@ -33,6 +33,12 @@ describe('loadConfig', () => {
     });
   });
 
+  it('vouches for emoji-sd alone unless IMAGINE_SFW_MODELS says otherwise', () => {
+    expect(loadConfig(valid).sfwModels).toEqual(['emoji-sd']);
+    expect(loadConfig({ ...valid, IMAGINE_SFW_MODELS: 'emoji-sd, my-sfw ,' }).sfwModels).toEqual(['emoji-sd', 'my-sfw']);
+    expect(loadConfig({ ...valid, IMAGINE_SFW_MODELS: 'none' }).sfwModels).toEqual([]);
+  });
+
   it('DMs are off and rerolls wait 10 s unless IMAGINE_ALLOW_DMS / IMAGINE_REROLL_COOLDOWN_S say otherwise', () => {
     expect(loadConfig(valid)).toMatchObject({ allowDms: false, rerollCooldownMs: 10_000 });
     expect(loadConfig({ ...valid, IMAGINE_ALLOW_DMS: 'true', IMAGINE_REROLL_COOLDOWN_S: '0' })).toMatchObject({ allowDms: true, rerollCooldownMs: 0 });
