@@ -4,7 +4,7 @@ import type { BotContext } from '../context.ts';
 import { fetchAttachment } from '../attachments/fetch-attachment.ts';
 import { INIT_IMAGE_GONE } from '../attachments/init-image-store.ts';
 import { MAX_PROMPT_LENGTH, type BotRequest } from '../jobs/imagine-request.ts';
-import { freshSeed, startFromResult, type RerollOutcome } from '../jobs/reroll.ts';
+import { checkFromResult, freshSeed, startFromResult, type RerollOutcome } from '../jobs/reroll.ts';
 import type { ResultRecord } from '../results/result-store.ts';
 import { commandUserOfInteraction } from '../moderation/command-user.ts';
 import { CustomIds } from './custom-ids.ts';
@@ -51,6 +51,15 @@ export async function fromResultImage(interaction: ButtonInteraction, context: B
   }
   // Downloading and storing can outlast Discord's 3 s: acknowledge first, answer refusals as follow-ups.
   await interaction.deferUpdate();
+  const { seed, ...rest } = record.request;
+  const strength = kind === 'vary' ? VARIATION_STRENGTH : UPSCALE_STRENGTH;
+  // img2img runs int(steps × strength) steps: at least one, however few the original had.
+  const steps = Math.max(rest.steps, Math.ceil(1 / strength));
+  const who = commandUserOfInteraction(interaction);
+  const shape = kind === 'vary' ? { ...rest, model: record.model, steps, count: 1, strength, seed: freshSeed(seed) } : { ...rest, model: record.model, steps, count: 1, strength, seed, width, height };
+  // The channel's rules first: a member who may not do this here costs no download.
+  const admitted = await checkFromResult(context, record, who, shape);
+  if (!admitted.ok) return followUpPrivately(interaction, admitted.message);
   const fetched = await fetchAttachment(
     { url: picture.url, filename: picture.name, size: picture.size, contentType: picture.contentType, width: picture.width, height: picture.height },
     context.attachmentLimits,
@@ -63,16 +72,8 @@ export async function fromResultImage(interaction: ButtonInteraction, context: B
     context.logger.error({ err: error }, 'could not keep a result image to start from');
     return followUpPrivately(interaction, 'I cannot store the image to start from right now. Please try again later.');
   }
-  const { seed, ...rest } = record.request;
-  const strength = kind === 'vary' ? VARIATION_STRENGTH : UPSCALE_STRENGTH;
-  // img2img runs int(steps × strength) steps: at least one, however few the original had.
-  const steps = Math.max(rest.steps, Math.ceil(1 / strength));
-  const who = commandUserOfInteraction(interaction);
   const userId = who.userId;
-  const request: BotRequest =
-    kind === 'vary'
-      ? { ...rest, model: record.model, steps, count: 1, strength, seed: freshSeed(seed), initImageId }
-      : { ...rest, model: record.model, steps, count: 1, strength, seed, width, height, initImageId };
+  const request: BotRequest = { ...shape, initImageId };
   const headline = kind === 'vary' ? `🎨 <@${userId}> asked for a variation of image ${image}.` : `⬆️ <@${userId}> upscaled image ${image} to ${width}×${height}.`;
   const outcome = await startFromResult(context, record, who, request, headline);
   if (!outcome.ok) await followUpPrivately(interaction, outcome.message);

@@ -14,6 +14,7 @@ import { cooldownRefusal } from '../moderation/cooldown.ts';
 import type { CommandUser } from '../moderation/command-permissions.ts';
 import { INIT_IMAGE_GONE } from '../attachments/init-image-store.ts';
 import { checkSafety } from '../moderation/safety-check.ts';
+import type { SafetyHandling } from '../moderation/nsfw-policy.ts';
 
 export type RerollOutcome = { ok: true; jobId: string } | { ok: false; message: string };
 
@@ -28,7 +29,7 @@ export function freshSeed(previous: number): number {
 async function commandPermissionRefusal(context: BotContext, where: { guildId: string; channelId: string }, who: CommandUser): Promise<string | undefined> {
   try {
     if (await context.commandPermissions.mayUse('imagine', where, who)) return undefined;
-    return 'You are not allowed to use /imagine in this channel, so you cannot reroll here either.';
+    return 'You are not allowed to use /imagine in this channel, so you cannot reroll, vary, upscale or edit its results here either.';
   } catch (error) {
     // Fail closed: without the overrides we cannot know the member may use the command here.
     context.logger.error({ err: describeDiscordError(error), ...where }, 'command permissions unreadable; reroll refused');
@@ -44,14 +45,15 @@ export async function startReroll(context: BotContext, record: ResultRecord, who
   return startFromResult(context, record, who, request, `🔁 <@${who.userId}> rerolled this.`);
 }
 
+type AdmissionCheck = { ok: true; safety: SafetyHandling } | { ok: false; message: string };
+
 /**
- * Starts a job made from a stored result (reroll, variation, upscale, edit), posted as a channel message
- * replying to that result. The channel's current rules apply, not the ones in force when the result was
- * made, and every such action is /imagine by other means: the channel's switch, banned words and maxima,
- * the allowed models, the per-command permission overrides for /imagine and the per-member cooldown.
+ * Whether a job made from a stored result may run now. The channel's current rules apply, not the ones
+ * in force when the result was made, and every such action is /imagine by other means: the channel's
+ * switch, banned words and maxima, the allowed models, the NSFW rules, the per-command permission
+ * overrides for /imagine and the per-member cooldown. Checked before any work (a button's download) too.
  */
-export async function startFromResult(context: BotContext, record: ResultRecord, who: CommandUser, request: BotRequest, headline: string): Promise<RerollOutcome> {
-  const { userId } = who;
+export async function checkFromResult(context: BotContext, record: ResultRecord, who: CommandUser, request: BotRequest): Promise<AdmissionCheck> {
   if (!context.jobs.available()) return { ok: false, message: QUEUE_UNAVAILABLE };
   let settings;
   let settingsChannelId: string;
@@ -81,10 +83,18 @@ export async function startFromResult(context: BotContext, record: ResultRecord,
   const served = (await context.models.list()).find((candidate) => candidate.name === model);
   if (!served) return { ok: false, message: `${model} is no longer served here.` };
   const safe = await checkSafety(context, { guildId: record.guildId, channelId: record.channelId }, settings, served);
-  if (!safe.ok) return { ok: false, message: safe.message };
-  const { rerollCooldown } = context.moderation;
-  const wait = rerollCooldown.remainingMs(userId);
+  if (!safe.ok) return safe;
+  const wait = context.moderation.rerollCooldown.remainingMs(who.userId);
   if (wait > 0) return { ok: false, message: cooldownRefusal(wait) };
+  return safe;
+}
+
+/** Starts a job made from a stored result (reroll, variation, upscale, edit), posted as a channel message replying to that result. */
+export async function startFromResult(context: BotContext, record: ResultRecord, who: CommandUser, request: BotRequest, headline: string): Promise<RerollOutcome> {
+  const { userId } = who;
+  const admitted = await checkFromResult(context, record, who, request);
+  if (!admitted.ok) return admitted;
+  const { rerollCooldown } = context.moderation;
   const place = await context.jobs.reserve(userId);
   if (!place.accepted) return { ok: false, message: admissionRefusal(place) };
   // Counted from acceptance: a refused reroll does not make the member wait.
@@ -110,7 +120,7 @@ export async function startFromResult(context: BotContext, record: ResultRecord,
     guildId: record.guildId,
     channelId: record.channelId,
     request,
-    safety: safe.safety,
+    safety: admitted.safety,
     reply,
     parentMessageId: record.messageId,
     createdAt: Date.now(),

@@ -73,17 +73,19 @@ describe('moderation holes closed, end to end', () => {
 
     await w.fake.addReaction({ userId: w.bob, channelId: w.channel.id, messageId: original.id, emoji: '🔁' });
     const notice = await w.fake.waitFor(() => notices(w, w.channel.id, original.id)[0], { timeoutMs: 10_000 });
-    expect(notice.content).toBe(`<@${w.bob}> 🔁 You are not allowed to use /imagine in this channel, so you cannot reroll here either.`);
+    expect(notice.content).toBe(`<@${w.bob}> 🔁 You are not allowed to use /imagine in this channel, so you cannot reroll, vary, upscale or edit its results here either.`);
     const press = await w.fake.pressButton({ userId: w.bob, channelId: w.channel.id, messageId: original.id, customId: 'imagine:reroll' });
     await press.waitForResponse();
-    expect(await w.fake.waitFor(() => privateReplies(press)[0], { timeoutMs: 10_000 })).toBe('You are not allowed to use /imagine in this channel, so you cannot reroll here either.');
+    expect(await w.fake.waitFor(() => privateReplies(press)[0], { timeoutMs: 10_000 })).toBe('You are not allowed to use /imagine in this channel, so you cannot reroll, vary, upscale or edit its results here either.');
     // 🎨 and ✏️ start jobs through the same flow, so the same overrides refuse them.
     const vary = await w.fake.pressButton({ userId: w.bob, channelId: w.channel.id, messageId: original.id, customId: 'imagine:vary:1' });
     await vary.waitForResponse();
-    expect(await w.fake.waitFor(() => privateReplies(vary)[0], { timeoutMs: 10_000 })).toBe('You are not allowed to use /imagine in this channel, so you cannot reroll here either.');
+    expect(await w.fake.waitFor(() => privateReplies(vary)[0], { timeoutMs: 10_000 })).toBe('You are not allowed to use /imagine in this channel, so you cannot reroll, vary, upscale or edit its results here either.');
+    // Refused before any work: the result image was never downloaded for it.
+    expect(w.fake.attachmentDownloads).toEqual([]);
     const edit = await w.fake.submitModal({ userId: w.bob, channelId: w.channel.id, messageId: original.id, customId: `imagine:edit-modal:${original.id}`, fields: { prompt: 'a windmill at night', negative: '' } });
     await edit.waitForResponse();
-    expect(await w.fake.waitFor(() => privateReplies(edit)[0], { timeoutMs: 10_000 })).toBe('You are not allowed to use /imagine in this channel, so you cannot reroll here either.');
+    expect(await w.fake.waitFor(() => privateReplies(edit)[0], { timeoutMs: 10_000 })).toBe('You are not allowed to use /imagine in this channel, so you cannot reroll, vary, upscale or edit its results here either.');
 
     await w.fake.addReaction({ userId: carol, channelId: w.channel.id, messageId: original.id, emoji: '🔁' });
     const reroll = await w.fake.waitFor(() => w.fake.messages(w.channel.id).find((m) => m.message_reference?.message_id === original.id && isResult(m)), { timeoutMs: 20_000 });
