@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { SCHEDULER_NAMES } from '../../engine/schedulers/scheduler.ts';
 import type { SchedulerName } from '../../engine/types.ts';
 import { SIZE_NAMES, type SizeName } from '../jobs/sizes.ts';
-import { StoreError, type KeyValueStore } from './key-value-store.ts';
+import { readFailClosed, type KeyValueStore, type StoreError } from './key-value-store.ts';
 import { NSFW_POLICIES, type NsfwPolicy } from '../moderation/nsfw-policy.ts';
 
 /** What moderators can set per channel with /settings. Absent fields fall back to the bot's defaults. */
@@ -76,12 +76,7 @@ export class ChannelSettingsStore {
   constructor(private readonly keyv: KeyValueStore<ChannelSettings>) {}
 
   async get(channelId: string): Promise<ChannelSettings> {
-    let stored: ChannelSettings | undefined;
-    try {
-      stored = await this.keyv.get(channelId);
-    } catch (error) {
-      throw new StoreError(`could not read the settings of channel ${channelId}`, { cause: error });
-    }
+    const stored = await readFailClosed(this.keyv, channelId, `the settings of channel ${channelId}`);
     if (stored === undefined) return { ...DEFAULT_CHANNEL_SETTINGS, bannedWords: [] };
     return withoutUndefined(storedSettings.parse(stored));
   }

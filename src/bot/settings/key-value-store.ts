@@ -30,3 +30,15 @@ export interface StoreBackend {
 export class StoreError extends Error {
   override readonly name = 'StoreError';
 }
+
+/**
+ * Reads one entry of a store whose readers fail closed: a failed read rejects with a {@link StoreError}
+ * naming `what` could not be read, never with "nothing stored" (which would mean the defaults).
+ */
+export async function readFailClosed<Value>(store: KeyValueStore<Value>, key: string, what: string): Promise<Value | undefined> {
+  try {
+    return await store.get(key);
+  } catch (error) {
+    throw new StoreError(`could not read ${what}`, { cause: error });
+  }
+}

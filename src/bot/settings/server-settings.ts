@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { StoreError, type KeyValueStore } from './key-value-store.ts';
+import { readFailClosed, type KeyValueStore } from './key-value-store.ts';
 
 /** Server-wide choices (/settings server), which only members who can manage the server change. */
 export interface ServerSettings {
@@ -16,12 +16,7 @@ export class ServerSettingsStore {
   constructor(private readonly keyv: KeyValueStore<ServerSettings>) {}
 
   async get(guildId: string): Promise<ServerSettings> {
-    let stored: ServerSettings | undefined;
-    try {
-      stored = await this.keyv.get(guildId);
-    } catch (error) {
-      throw new StoreError(`could not read the settings of server ${guildId}`, { cause: error });
-    }
+    const stored = await readFailClosed(this.keyv, guildId, `the settings of server ${guildId}`);
     return stored === undefined ? { ...DEFAULT_SERVER_SETTINGS } : storedServerSettings.parse(stored);
   }
 

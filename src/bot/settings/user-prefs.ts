@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { SCHEDULER_NAMES } from '../../engine/schedulers/scheduler.ts';
 import type { SchedulerName } from '../../engine/types.ts';
 import { SIZE_NAMES, type SizeName } from '../jobs/sizes.ts';
-import { StoreError, type KeyValueStore } from './key-value-store.ts';
+import { readFailClosed, type KeyValueStore, type StoreError } from './key-value-store.ts';
 
 /** A member's own /imagine defaults (/prefs): used where they give no option, always within the channel's limits. */
 export interface UserPrefs {
@@ -32,12 +32,7 @@ export class UserPrefsStore {
   constructor(private readonly keyv: KeyValueStore<UserPrefs>) {}
 
   async get(userId: string): Promise<UserPrefs> {
-    let stored: UserPrefs | undefined;
-    try {
-      stored = await this.keyv.get(userId);
-    } catch (error) {
-      throw new StoreError(`could not read the preferences of user ${userId}`, { cause: error });
-    }
+    const stored = await readFailClosed(this.keyv, userId, `the preferences of user ${userId}`);
     return stored === undefined ? {} : withoutUndefined(storedPrefs.parse(stored));
   }
 
