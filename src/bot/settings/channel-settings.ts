@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { SCHEDULER_NAMES } from '../../engine/schedulers/scheduler.ts';
 import type { SchedulerName } from '../../engine/types.ts';
 import { SIZE_NAMES, type SizeName } from '../jobs/sizes.ts';
-import { readFailClosed, type KeyValueStore, type StoreError } from './key-value-store.ts';
+import { readFailClosed, type KeyValueStore } from './key-value-store.ts';
 import { NSFW_POLICIES, type NsfwPolicy } from '../moderation/nsfw-policy.ts';
 
 /** What moderators can set per channel with /settings. Absent fields fall back to the bot's defaults. */
@@ -69,7 +69,7 @@ function withoutUndefined(settings: ChannelSettings): ChannelSettings {
 }
 
 /**
- * Fails closed: when the store cannot be read, `get` rejects with a {@link StoreError}; it never
+ * Fails closed: when the store cannot be read, `get` rejects with a StoreError; it never
  * answers with the defaults, which would switch a channel a moderator turned off back on.
  */
 export class ChannelSettingsStore {

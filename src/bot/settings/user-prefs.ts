@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { SCHEDULER_NAMES } from '../../engine/schedulers/scheduler.ts';
 import type { SchedulerName } from '../../engine/types.ts';
 import { SIZE_NAMES, type SizeName } from '../jobs/sizes.ts';
-import { readFailClosed, type KeyValueStore, type StoreError } from './key-value-store.ts';
+import { readFailClosed, type KeyValueStore } from './key-value-store.ts';
 
 /** A member's own /imagine defaults (/prefs): used where they give no option, always within the channel's limits. */
 export interface UserPrefs {
@@ -27,7 +27,7 @@ function withoutUndefined(prefs: UserPrefs): UserPrefs {
   return Object.fromEntries(Object.entries(prefs).filter(([, value]) => value !== undefined)) as UserPrefs;
 }
 
-/** Per-member defaults, keyed by user id. Fails closed like the channel settings: an unreadable store rejects with a {@link StoreError}. */
+/** Per-member defaults, keyed by user id. Fails closed like the channel settings: an unreadable store rejects with a StoreError. */
 export class UserPrefsStore {
   constructor(private readonly keyv: KeyValueStore<UserPrefs>) {}
 
