@@ -7,10 +7,10 @@ import {
   type SlashCommandStringOption,
   type SlashCommandSubcommandBuilder,
 } from 'discord.js';
-import { isSchedulerName, LIMITS, SCHEDULER_NAMES, type SchedulerName } from '../engine/index.ts';
+import { LIMITS, SCHEDULER_NAMES } from '../engine/index.ts';
 import type { BotContext } from '../bot/context.ts';
 import { suggestModels } from '../bot/interactions/model-autocomplete.ts';
-import { isSizeName, SIZE_NAMES, type SizeName } from '../bot/jobs/sizes.ts';
+import { SIZE_NAMES } from '../bot/jobs/sizes.ts';
 import { promptModels, type ServedModel } from '../bot/models/served-models.ts';
 
 /*
@@ -53,12 +53,11 @@ export function resetSubcommand<Name extends string>(
     );
 }
 
-/** What `reset` was told to forget: one of `names`, or undefined for all of them. */
-export function readResetChoice<Name extends string>(
-  options: Options,
-  option: string,
-  names: readonly Name[],
-): { ok: true; chosen: Name | undefined } | Refusal {
+/**
+ * One of `names` from a string option (undefined when it is not given): what `reset` was told to
+ * forget, for one. Discord offers only these choices, but a stale client or a hand-made request may not.
+ */
+export function readChosen<Name extends string>(options: Options, option: string, names: readonly Name[]): { ok: true; chosen: Name | undefined } | Refusal {
   const chosen = options.getString(option);
   if (chosen === null) return { ok: true, chosen: undefined };
   if (!(names as readonly string[]).includes(chosen)) return refuse(`${option} must be one of ${names.join(', ')}.`);
@@ -75,19 +74,16 @@ export function replyWithStored(interaction: ChatInputCommandInteraction, conten
  * Discord enforces choices and ranges too, but a stale client or a hand-made request may not.
  */
 
-export function readSize(options: Options, changes: { size?: SizeName }): Refusal | undefined {
-  const size = options.getString('size');
-  if (size === null) return undefined;
-  if (!isSizeName(size)) return refuse(`size must be one of ${SIZE_NAMES.join(', ')}.`);
-  changes.size = size;
-  return undefined;
-}
-
-export function readScheduler(options: Options, changes: { scheduler?: SchedulerName }): Refusal | undefined {
-  const scheduler = options.getString('scheduler');
-  if (scheduler === null) return undefined;
-  if (!isSchedulerName(scheduler)) return refuse(`scheduler must be one of ${SCHEDULER_NAMES.join(', ')}.`);
-  changes.scheduler = scheduler;
+/** One of `names`, from the option named `key` (size, scheduler…), stored as `changes[key]`. */
+export function readChoice<Key extends string, Name extends string>(
+  options: Options,
+  key: Key,
+  names: readonly Name[],
+  changes: Partial<Record<Key, Name>>,
+): Refusal | undefined {
+  const read = readChosen(options, key, names);
+  if (!read.ok) return read;
+  if (read.chosen !== undefined) changes[key] = read.chosen;
   return undefined;
 }
 

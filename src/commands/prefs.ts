@@ -1,14 +1,14 @@
 import { InteractionContextType, SlashCommandBuilder, type APIEmbed, type ChatInputCommandInteraction } from 'discord.js';
-import { LIMITS } from '../engine/index.ts';
+import { LIMITS, SCHEDULER_NAMES } from '../engine/index.ts';
 import type { BotContext, SlashCommand } from '../bot/context.ts';
 import { replyPrivately } from '../bot/interactions/interaction-replies.ts';
+import { SIZE_NAMES } from '../bot/jobs/sizes.ts';
 import { PREF_NAMES, type PrefName, type UserPrefs } from '../bot/settings/user-prefs.ts';
 import {
   modelOption,
+  readChoice,
+  readChosen,
   readModel,
-  readResetChoice,
-  readScheduler,
-  readSize,
   readWholeNumber,
   replyWithStored,
   resetSubcommand,
@@ -59,8 +59,8 @@ async function readChanges(interaction: ChatInputCommandInteraction, context: Bo
   const options = interaction.options;
   const changes: UserPrefs = {};
   const refusal =
-    readSize(options, changes) ??
-    readScheduler(options, changes) ??
+    readChoice(options, 'size', SIZE_NAMES, changes) ??
+    readChoice(options, 'scheduler', SCHEDULER_NAMES, changes) ??
     readWholeNumber(options, 'steps', LIMITS.steps, changes, 'steps') ??
     (await readModel(options, () => context.models.list(), changes));
   return refusal ?? someChanges(changes);
@@ -76,7 +76,7 @@ async function execute(interaction: ChatInputCommandInteraction, context: BotCon
     return;
   }
   if (subcommand === 'reset') {
-    const choice = readResetChoice(interaction.options, 'pref', PREF_NAMES);
+    const choice = readChosen(interaction.options, 'pref', PREF_NAMES);
     if (!choice.ok) return replyPrivately(interaction, choice.message);
     const pref = choice.chosen;
     const prefs = await context.prefs.reset(userId, pref);

@@ -1,5 +1,5 @@
 import { InteractionContextType, PermissionFlagsBits, SlashCommandBuilder, type APIEmbed, type ChatInputCommandInteraction } from 'discord.js';
-import { DEFAULTS, LIMITS } from '../engine/types.ts';
+import { DEFAULTS, LIMITS, SCHEDULER_NAMES } from '../engine/index.ts';
 import { parseWordList } from '../bot/settings/banned-words.ts';
 import { RESETTABLE_SETTINGS, type ChannelSettings, type SettingName } from '../bot/settings/channel-settings.ts';
 import { settingsChannelIdOf } from '../bot/moderation/settings-scope.ts';
@@ -7,16 +7,16 @@ import type { BotContext, SlashCommand } from '../bot/context.ts';
 import { effectiveMax, MAX_PROMPT_LENGTH } from '../bot/jobs/imagine-request.ts';
 import { replyPrivately } from '../bot/interactions/interaction-replies.ts';
 import { canManageServer, canManageSettings } from '../bot/interactions/permissions.ts';
+import { SIZE_NAMES } from '../bot/jobs/sizes.ts';
 import type { ServedModel } from '../bot/models/served-models.ts';
-import { isNsfwPolicy, NSFW_POLICIES, policyRefusal } from '../bot/moderation/nsfw-policy.ts';
+import { NSFW_POLICIES, policyRefusal } from '../bot/moderation/nsfw-policy.ts';
 import { nsfwFields, type NsfwSettingsView } from '../bot/moderation/nsfw-settings-view.ts';
 import { DEFAULT_SERVER_SETTINGS } from '../bot/settings/server-settings.ts';
 import {
   modelOption,
+  readChoice,
+  readChosen,
   readModel,
-  readResetChoice,
-  readScheduler,
-  readSize,
   readWholeNumber,
   refuse,
   replyWithStored,
@@ -149,11 +149,11 @@ async function readChanges(interaction: ChatInputCommandInteraction, served: rea
     readWholeNumber(options, 'max_steps', LIMITS.steps, changes, 'maxSteps') ??
     readWholeNumber(options, 'max_count', LIMITS.count, changes, 'maxCount') ??
     readGuidance(options, changes) ??
-    readSize(options, changes) ??
-    readScheduler(options, changes) ??
+    readChoice(options, 'size', SIZE_NAMES, changes) ??
+    readChoice(options, 'scheduler', SCHEDULER_NAMES, changes) ??
     (await readModel(options, async () => served, changes)) ??
     readAllowedModels(options, usableModelNames(served), changes) ??
-    readNsfw(options, changes);
+    readChoice(options, 'nsfw', NSFW_POLICIES, changes);
   if (refusal) return refusal;
   const unchecked = options.getBoolean('unchecked_models');
   if (unchecked !== null) changes.uncheckedModels = unchecked;
@@ -181,14 +181,6 @@ function readAllowedModels(options: Options, usable: readonly string[], changes:
   if (unknown !== undefined) return unknownModel(unknown, usable);
   if (list?.length === 0) return refuse(`allowed_models needs at least one model ("${CLEAR_WORD}" allows all).`);
   changes.allowedModels = list;
-  return undefined;
-}
-
-function readNsfw(options: Options, changes: Partial<ChannelSettings>): Refusal | undefined {
-  const nsfw = options.getString('nsfw');
-  if (nsfw === null) return undefined;
-  if (!isNsfwPolicy(nsfw)) return refuse(`nsfw must be one of ${NSFW_POLICIES.join(', ')}.`);
-  changes.nsfw = nsfw;
   return undefined;
 }
 
@@ -228,7 +220,7 @@ async function execute(interaction: ChatInputCommandInteraction, context: BotCon
     return;
   }
   if (subcommand === 'reset') {
-    const choice = readResetChoice(interaction.options, 'setting', RESETTABLE_SETTINGS);
+    const choice = readChosen(interaction.options, 'setting', RESETTABLE_SETTINGS);
     if (!choice.ok) return replyPrivately(interaction, choice.message);
     const setting = choice.chosen;
     const settings = await context.settings.reset(channelId, setting);
