@@ -1,37 +1,11 @@
-import { config as loadDotenv } from 'dotenv';
 import type { Logger } from 'pino';
 import { ImagineBot } from '../bot/bot.ts';
-import { ConfigError, describeConfig, loadConfig, type BotConfig } from '../bot/config.ts';
+import { describeConfig, loadConfig, type BotConfig } from '../bot/config.ts';
 import { DEFAULT_ATTACHMENT_LIMITS } from '../bot/attachments/fetch-attachment.ts';
 import { openEngine } from '../bot/engine-loader.ts';
 import { openGateway } from '../bot/jobs/bullmq/open-gateway.ts';
-import { createLogger } from '../bot/logger.ts';
 import { openStoreBackend } from '../bot/settings/stores.ts';
-import { EngineError } from '../engine/types.ts';
-
-/** `npm start`: runs the bot until SIGINT/SIGTERM. */
-async function main(): Promise<void> {
-  loadDotenv({ quiet: true });
-  let config: BotConfig;
-  try {
-    config = loadConfig(process.env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`${error.message}\n`);
-    process.exit(1);
-  }
-  const logger = createLogger({ level: config.logLevel });
-  try {
-    await run(config, logger);
-  } catch (error) {
-    // Startup failures are the operator's to fix: one line that says what, not a stack.
-    const reason = error instanceof EngineError || error instanceof Error ? error.message : String(error);
-    logger.debug({ err: error }, 'startup failure detail');
-    logger.fatal(`could not start: ${reason}`);
-    logger.flush();
-    process.exitCode = 1;
-  }
-}
+import { runService, stopOnSignals } from './service-process.ts';
 
 /** What the bot process runs jobs with: an engine here (embedded mode), or workers behind Redis (distributed). */
 async function openJobs(config: BotConfig, logger: Logger) {
@@ -56,7 +30,7 @@ async function openJobs(config: BotConfig, logger: Logger) {
   return { engine, close: () => engine.close() };
 }
 
-async function run(config: BotConfig, logger: Logger): Promise<void> {
+async function start(config: BotConfig, logger: Logger): Promise<void> {
   logger.info({ config: describeConfig(config) }, 'starting');
   // Opened first: an unwritable or damaged store should stop the bot before minutes of model loading.
   const stores = openStoreBackend(config.storeUrl, {
@@ -85,28 +59,11 @@ async function run(config: BotConfig, logger: Logger): Promise<void> {
     attachmentLimits: { ...DEFAULT_ATTACHMENT_LIMITS, hosts: config.attachmentHosts },
   });
 
-  let signalled = false;
-  const shutdown = (signal: NodeJS.Signals) => {
-    if (signalled) {
-      logger.warn({ signal }, 'second signal: exiting without waiting');
-      process.exit(1);
-    }
-    signalled = true;
-    logger.info({ signal }, 'signal received');
-    bot
-      .stop()
-      .then(() => stores.close())
-      .then(() => jobs.close())
-      .then(
-        () => process.exit(0),
-        (error: unknown) => {
-          logger.error({ err: error }, 'error during shutdown');
-          process.exit(1);
-        },
-      );
-  };
-  process.on('SIGINT', shutdown);
-  process.on('SIGTERM', shutdown);
+  stopOnSignals(logger, async () => {
+    await bot.stop();
+    await stores.close();
+    await jobs.close();
+  });
 
   try {
     await bot.start();
@@ -116,4 +73,5 @@ async function run(config: BotConfig, logger: Logger): Promise<void> {
   }
 }
 
-await main();
+/** `npm start`: runs the bot until SIGINT/SIGTERM. A failed start closes what it opened, so the process may end by itself. */
+await runService({ loadConfig, start, onFailedStart: 'set-exit-code' });

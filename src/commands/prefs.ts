@@ -1,20 +1,24 @@
-import {
-  InteractionContextType,
-  MessageFlags,
-  SlashCommandBuilder,
-  type APIEmbed,
-  type AutocompleteInteraction,
-  type ChatInputCommandInteraction,
-} from 'discord.js';
-import { isSchedulerName } from '../engine/request.ts';
-import { SCHEDULER_NAMES } from '../engine/schedulers/scheduler.ts';
-import { LIMITS } from '../engine/types.ts';
+import { InteractionContextType, SlashCommandBuilder, type APIEmbed, type ChatInputCommandInteraction } from 'discord.js';
+import { LIMITS, SCHEDULER_NAMES } from '../engine/index.ts';
 import type { BotContext, SlashCommand } from '../bot/context.ts';
 import { replyPrivately } from '../bot/interactions/interaction-replies.ts';
-import { suggestModels } from '../bot/interactions/model-autocomplete.ts';
-import { isSizeName, SIZE_NAMES } from '../bot/jobs/sizes.ts';
-import { promptModels } from '../bot/models/served-models.ts';
+import { SIZE_NAMES } from '../bot/jobs/sizes.ts';
 import { PREF_NAMES, type PrefName, type UserPrefs } from '../bot/settings/user-prefs.ts';
+import {
+  modelOption,
+  readChoice,
+  readChosen,
+  readModel,
+  readWholeNumber,
+  replyWithStored,
+  resetSubcommand,
+  schedulerOption,
+  sizeOption,
+  someChanges,
+  stepsOption,
+  suggestAnyModel,
+  type Changes,
+} from './default-options.ts';
 
 const PREF_LABELS: Record<PrefName, string> = { size: 'size', scheduler: 'scheduler', steps: 'steps', model: 'model' };
 
@@ -27,23 +31,18 @@ const data = new SlashCommandBuilder()
     sub
       .setName('set')
       .setDescription('Change your defaults')
-      .addStringOption((o) => o.setName('size').setDescription('Default size').addChoices(...SIZE_NAMES.map((size) => ({ name: size, value: size }))))
-      .addStringOption((o) =>
-        o.setName('scheduler').setDescription('Default scheduler').addChoices(...SCHEDULER_NAMES.map((name) => ({ name, value: name }))),
-      )
-      .addIntegerOption((o) => o.setName('steps').setDescription('Default steps').setMinValue(LIMITS.steps.min).setMaxValue(LIMITS.steps.max))
-      .addStringOption((o) => o.setName('model').setDescription('Default model').setAutocomplete(true)),
+      .addStringOption(sizeOption)
+      .addStringOption(schedulerOption)
+      .addIntegerOption(stepsOption)
+      .addStringOption(modelOption),
   )
   .addSubcommand((sub) =>
-    sub
-      .setName('reset')
-      .setDescription('Forget one default, or all of them')
-      .addStringOption((o) =>
-        o
-          .setName('pref')
-          .setDescription('The default to forget (all if omitted)')
-          .addChoices(...PREF_NAMES.map((name) => ({ name: PREF_LABELS[name], value: name }))),
-      ),
+    resetSubcommand(
+      sub,
+      { description: 'Forget one default, or all of them', option: 'pref', optionDescription: 'The default to forget (all if omitted)' },
+      PREF_NAMES,
+      PREF_LABELS,
+    ),
   )
   .toJSON();
 
@@ -56,54 +55,32 @@ export function describePrefs(prefs: UserPrefs): APIEmbed {
   };
 }
 
-type Changes = { ok: true; changes: UserPrefs } | { ok: false; message: string };
-
-async function readChanges(interaction: ChatInputCommandInteraction, context: BotContext): Promise<Changes> {
+async function readChanges(interaction: ChatInputCommandInteraction, context: BotContext): Promise<Changes<UserPrefs>> {
   const options = interaction.options;
   const changes: UserPrefs = {};
-  const size = options.getString('size');
-  if (size !== null) {
-    if (!isSizeName(size)) return { ok: false, message: `size must be one of ${SIZE_NAMES.join(', ')}.` };
-    changes.size = size;
-  }
-  const scheduler = options.getString('scheduler');
-  if (scheduler !== null) {
-    if (!isSchedulerName(scheduler)) return { ok: false, message: `scheduler must be one of ${SCHEDULER_NAMES.join(', ')}.` };
-    changes.scheduler = scheduler;
-  }
-  const steps = options.getInteger('steps');
-  if (steps !== null) {
-    const { min, max } = LIMITS.steps;
-    if (!(Number.isInteger(steps) && steps >= min && steps <= max)) return { ok: false, message: `steps must be from ${min} to ${max}.` };
-    changes.steps = steps;
-  }
-  const model = options.getString('model');
-  if (model !== null) {
-    const usable = promptModels(await context.models.list()).map((candidate) => candidate.name);
-    if (!usable.includes(model)) return { ok: false, message: `There is no model “${model}”. Models: ${usable.join(', ')}.` };
-    changes.model = model;
-  }
-  if (Object.keys(changes).length === 0) return { ok: false, message: 'Nothing to change: give at least one option.' };
-  return { ok: true, changes };
+  const refusal =
+    readChoice(options, 'size', SIZE_NAMES, changes) ??
+    readChoice(options, 'scheduler', SCHEDULER_NAMES, changes) ??
+    readWholeNumber(options, 'steps', LIMITS.steps, changes, 'steps') ??
+    (await readModel(options, () => context.models.list(), changes));
+  return refusal ?? someChanges(changes);
 }
 
 async function execute(interaction: ChatInputCommandInteraction, context: BotContext): Promise<void> {
   const userId = interaction.user.id;
   const subcommand = interaction.options.getSubcommand(true);
-  const reply = (content: string, prefs: UserPrefs) =>
-    interaction.reply({ content, embeds: [describePrefs(prefs)], flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
+  const reply = (content: string, prefs: UserPrefs) => replyWithStored(interaction, content, describePrefs(prefs));
 
   if (subcommand === 'show') {
     await reply('', await context.prefs.get(userId));
     return;
   }
   if (subcommand === 'reset') {
-    const pref = interaction.options.getString('pref');
-    if (pref !== null && !(PREF_NAMES as readonly string[]).includes(pref)) {
-      return replyPrivately(interaction, `pref must be one of ${PREF_NAMES.join(', ')}.`);
-    }
-    const prefs = await context.prefs.reset(userId, (pref ?? undefined) as PrefName | undefined);
-    await reply(pref ? `Forgot your default ${PREF_LABELS[pref as PrefName]}.` : 'Forgot all your defaults.', prefs);
+    const choice = readChosen(interaction.options, 'pref', PREF_NAMES);
+    if (!choice.ok) return replyPrivately(interaction, choice.message);
+    const pref = choice.chosen;
+    const prefs = await context.prefs.reset(userId, pref);
+    await reply(pref ? `Forgot your default ${PREF_LABELS[pref]}.` : 'Forgot all your defaults.', prefs);
     return;
   }
   const read = await readChanges(interaction, context);
@@ -113,6 +90,4 @@ async function execute(interaction: ChatInputCommandInteraction, context: BotCon
   await reply('Saved.', prefs);
 }
 
-const autocomplete = (interaction: AutocompleteInteraction, context: BotContext) => suggestModels(interaction, context, 'everywhere');
-
-export const prefsCommand: SlashCommand = { name: 'prefs', data, execute, autocomplete };
+export const prefsCommand: SlashCommand = { name: 'prefs', data, execute, autocomplete: suggestAnyModel };

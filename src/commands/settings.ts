@@ -1,28 +1,37 @@
-import {
-  InteractionContextType,
-  MessageFlags,
-  PermissionFlagsBits,
-  SlashCommandBuilder,
-  type APIEmbed,
-  type AutocompleteInteraction,
-  type ChatInputCommandInteraction,
-} from 'discord.js';
-import { SCHEDULER_NAMES } from '../engine/schedulers/scheduler.ts';
-import { DEFAULTS, LIMITS } from '../engine/types.ts';
+import { InteractionContextType, PermissionFlagsBits, SlashCommandBuilder, type APIEmbed, type ChatInputCommandInteraction } from 'discord.js';
+import { DEFAULTS, LIMITS, SCHEDULER_NAMES } from '../engine/index.ts';
 import { parseWordList } from '../bot/settings/banned-words.ts';
 import { RESETTABLE_SETTINGS, type ChannelSettings, type SettingName } from '../bot/settings/channel-settings.ts';
 import { settingsChannelIdOf } from '../bot/moderation/settings-scope.ts';
 import type { BotContext, SlashCommand } from '../bot/context.ts';
 import { effectiveMax, MAX_PROMPT_LENGTH } from '../bot/jobs/imagine-request.ts';
-import { isSchedulerName } from '../engine/request.ts';
 import { replyPrivately } from '../bot/interactions/interaction-replies.ts';
 import { canManageServer, canManageSettings } from '../bot/interactions/permissions.ts';
-import { isSizeName, SIZE_NAMES } from '../bot/jobs/sizes.ts';
-import { suggestModels } from '../bot/interactions/model-autocomplete.ts';
-import { promptModels, type ServedModel } from '../bot/models/served-models.ts';
-import { isNsfwPolicy, NSFW_POLICIES, policyRefusal } from '../bot/moderation/nsfw-policy.ts';
+import { SIZE_NAMES } from '../bot/jobs/sizes.ts';
+import type { ServedModel } from '../bot/models/served-models.ts';
+import { NSFW_POLICIES, policyRefusal } from '../bot/moderation/nsfw-policy.ts';
 import { nsfwFields, type NsfwSettingsView } from '../bot/moderation/nsfw-settings-view.ts';
 import { DEFAULT_SERVER_SETTINGS } from '../bot/settings/server-settings.ts';
+import {
+  modelOption,
+  readChoice,
+  readChosen,
+  readModel,
+  readWholeNumber,
+  refuse,
+  replyWithStored,
+  resetSubcommand,
+  schedulerOption,
+  sizeOption,
+  someChanges,
+  stepsOption,
+  suggestAnyModel,
+  unknownModel,
+  usableModelNames,
+  type Changes,
+  type Options,
+  type Refusal,
+} from './default-options.ts';
 
 /** Typed into a text setting, clears it. */
 const CLEAR_WORD = 'none';
@@ -54,16 +63,12 @@ const data = new SlashCommandBuilder()
       .setName('set')
       .setDescription("Change this channel's settings")
       .addBooleanOption((o) => o.setName('enabled').setDescription('Allow /imagine in this channel'))
-      .addIntegerOption((o) => o.setName('steps').setDescription('Default steps').setMinValue(LIMITS.steps.min).setMaxValue(LIMITS.steps.max))
+      .addIntegerOption(stepsOption)
       .addNumberOption((o) =>
         o.setName('guidance').setDescription('Default guidance').setMinValue(LIMITS.guidance.min).setMaxValue(LIMITS.guidance.max),
       )
-      .addStringOption((o) =>
-        o.setName('size').setDescription('Default size').addChoices(...SIZE_NAMES.map((size) => ({ name: size, value: size }))),
-      )
-      .addStringOption((o) =>
-        o.setName('scheduler').setDescription('Default scheduler').addChoices(...SCHEDULER_NAMES.map((name) => ({ name, value: name }))),
-      )
+      .addStringOption(sizeOption)
+      .addStringOption(schedulerOption)
       .addStringOption((o) =>
         o.setName('negative').setDescription(`Default negative prompt ("${CLEAR_WORD}" clears it)`).setMaxLength(MAX_PROMPT_LENGTH),
       )
@@ -73,7 +78,7 @@ const data = new SlashCommandBuilder()
       .addIntegerOption((o) =>
         o.setName('max_count').setDescription('Most images per job').setMinValue(LIMITS.count.min).setMaxValue(LIMITS.count.max),
       )
-      .addStringOption((o) => o.setName('model').setDescription('Default model').setAutocomplete(true))
+      .addStringOption(modelOption)
       .addStringOption((o) =>
         o
           .setName('allowed_models')
@@ -105,15 +110,12 @@ const data = new SlashCommandBuilder()
       ),
   )
   .addSubcommand((sub) =>
-    sub
-      .setName('reset')
-      .setDescription('Reset one setting, or all of them')
-      .addStringOption((o) =>
-        o
-          .setName('setting')
-          .setDescription('The setting to reset (all if omitted)')
-          .addChoices(...RESETTABLE_SETTINGS.map((name) => ({ name: SETTING_LABELS[name], value: name }))),
-      ),
+    resetSubcommand(
+      sub,
+      { description: 'Reset one setting, or all of them', option: 'setting', optionDescription: 'The setting to reset (all if omitted)' },
+      RESETTABLE_SETTINGS,
+      SETTING_LABELS,
+    ),
   )
   .toJSON();
 
@@ -137,72 +139,49 @@ export function describeSettings(settings: ChannelSettings, nsfw?: NsfwSettingsV
   return { title: '/imagine settings for this channel', fields: fields.map((field) => ({ ...field, inline: !wide.has(field.name) })) };
 }
 
-type Changes = { ok: true; changes: Partial<ChannelSettings> } | { ok: false; message: string };
-
-function readChanges(interaction: ChatInputCommandInteraction, served: readonly ServedModel[]): Changes {
+async function readChanges(interaction: ChatInputCommandInteraction, served: readonly ServedModel[]): Promise<Changes<Partial<ChannelSettings>>> {
   const options = interaction.options;
   const changes: Partial<ChannelSettings> = {};
   const enabled = options.getBoolean('enabled');
   if (enabled !== null) changes.enabled = enabled;
-
-  // Discord enforces these ranges too, but a stale client or a hand-made request may not.
-  const wholeNumbers = [
-    ['steps', 'steps', LIMITS.steps],
-    ['max_steps', 'maxSteps', LIMITS.steps],
-    ['max_count', 'maxCount', LIMITS.count],
-  ] as const;
-  for (const [option, setting, { min, max }] of wholeNumbers) {
-    const value = options.getInteger(option);
-    if (value === null) continue;
-    if (!(Number.isInteger(value) && value >= min && value <= max)) return { ok: false, message: `${option} must be from ${min} to ${max}.` };
-    changes[setting] = value;
-  }
-  const guidance = options.getNumber('guidance');
-  if (guidance !== null) {
-    if (!(guidance >= LIMITS.guidance.min && guidance <= LIMITS.guidance.max)) {
-      return { ok: false, message: `guidance must be from ${LIMITS.guidance.min} to ${LIMITS.guidance.max}.` };
-    }
-    changes.guidance = guidance;
-  }
-  const size = options.getString('size');
-  if (size !== null) {
-    if (!isSizeName(size)) return { ok: false, message: `size must be one of ${SIZE_NAMES.join(', ')}.` };
-    changes.size = size;
-  }
-  const scheduler = options.getString('scheduler');
-  if (scheduler !== null) {
-    if (!isSchedulerName(scheduler)) return { ok: false, message: `scheduler must be one of ${SCHEDULER_NAMES.join(', ')}.` };
-    changes.scheduler = scheduler;
-  }
-  const usable = promptModels(served).map((model) => model.name);
-  const unknownModel = (name: string) => ({ ok: false as const, message: `There is no model “${name}”. Models: ${usable.join(', ')}.` });
-  const model = options.getString('model');
-  if (model !== null) {
-    if (!usable.includes(model)) return unknownModel(model);
-    changes.model = model;
-  }
-  const allowed = options.getString('allowed_models');
-  if (allowed !== null) {
-    const list = allowed.trim().toLowerCase() === CLEAR_WORD ? undefined : [...new Set(allowed.split(',').map((name) => name.trim()).filter(Boolean))];
-    const unknown = list?.find((name) => !usable.includes(name));
-    if (unknown !== undefined) return unknownModel(unknown);
-    if (list?.length === 0) return { ok: false, message: `allowed_models needs at least one model ("${CLEAR_WORD}" allows all).` };
-    changes.allowedModels = list;
-  }
-  const nsfw = options.getString('nsfw');
-  if (nsfw !== null) {
-    if (!isNsfwPolicy(nsfw)) return { ok: false, message: `nsfw must be one of ${NSFW_POLICIES.join(', ')}.` };
-    changes.nsfw = nsfw;
-  }
+  const refusal =
+    readWholeNumber(options, 'steps', LIMITS.steps, changes, 'steps') ??
+    readWholeNumber(options, 'max_steps', LIMITS.steps, changes, 'maxSteps') ??
+    readWholeNumber(options, 'max_count', LIMITS.count, changes, 'maxCount') ??
+    readGuidance(options, changes) ??
+    readChoice(options, 'size', SIZE_NAMES, changes) ??
+    readChoice(options, 'scheduler', SCHEDULER_NAMES, changes) ??
+    (await readModel(options, async () => served, changes)) ??
+    readAllowedModels(options, usableModelNames(served), changes) ??
+    readChoice(options, 'nsfw', NSFW_POLICIES, changes);
+  if (refusal) return refusal;
   const unchecked = options.getBoolean('unchecked_models');
   if (unchecked !== null) changes.uncheckedModels = unchecked;
   const negative = options.getString('negative');
   if (negative !== null) changes.negative = negative.trim().toLowerCase() === CLEAR_WORD ? undefined : negative.trim();
   const banned = options.getString('banned_words');
   if (banned !== null) changes.bannedWords = banned.trim().toLowerCase() === CLEAR_WORD ? [] : parseWordList(banned);
+  return someChanges(changes);
+}
 
-  if (Object.keys(changes).length === 0) return { ok: false, message: 'Nothing to change: give at least one option.' };
-  return { ok: true, changes };
+function readGuidance(options: Options, changes: Partial<ChannelSettings>): Refusal | undefined {
+  const guidance = options.getNumber('guidance');
+  if (guidance === null) return undefined;
+  const { min, max } = LIMITS.guidance;
+  if (!(guidance >= min && guidance <= max)) return refuse(`guidance must be from ${min} to ${max}.`);
+  changes.guidance = guidance;
+  return undefined;
+}
+
+function readAllowedModels(options: Options, usable: readonly string[], changes: Partial<ChannelSettings>): Refusal | undefined {
+  const allowed = options.getString('allowed_models');
+  if (allowed === null) return undefined;
+  const list = allowed.trim().toLowerCase() === CLEAR_WORD ? undefined : [...new Set(allowed.split(',').map((name) => name.trim()).filter(Boolean))];
+  const unknown = list?.find((name) => !usable.includes(name));
+  if (unknown !== undefined) return unknownModel(unknown, usable);
+  if (list?.length === 0) return refuse(`allowed_models needs at least one model ("${CLEAR_WORD}" allows all).`);
+  changes.allowedModels = list;
+  return undefined;
 }
 
 /** Settings that contradict each other would make every /imagine in the channel fail. */
@@ -234,24 +213,22 @@ async function execute(interaction: ChatInputCommandInteraction, context: BotCon
     context.logger.error({ err: error, channelId }, 'age restriction or server settings unreadable');
     return replyPrivately(interaction, 'I cannot check whether this channel is age-restricted right now. Please try again shortly.');
   }
-  const reply = (content: string, settings: ChannelSettings) =>
-    interaction.reply({ content: `${inherited}${content}`, embeds: [describeSettings(settings, view)], flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
+  const reply = (content: string, settings: ChannelSettings) => replyWithStored(interaction, `${inherited}${content}`, describeSettings(settings, view));
 
   if (subcommand === 'show') {
     await reply('', await context.settings.get(channelId));
     return;
   }
   if (subcommand === 'reset') {
-    const setting = interaction.options.getString('setting');
-    if (setting !== null && !(RESETTABLE_SETTINGS as readonly string[]).includes(setting)) {
-      return replyPrivately(interaction, `setting must be one of ${RESETTABLE_SETTINGS.join(', ')}.`);
-    }
-    const settings = await context.settings.reset(channelId, (setting ?? undefined) as SettingName | undefined);
+    const choice = readChosen(interaction.options, 'setting', RESETTABLE_SETTINGS);
+    if (!choice.ok) return replyPrivately(interaction, choice.message);
+    const setting = choice.chosen;
+    const settings = await context.settings.reset(channelId, setting);
     context.logger.info({ channelId, setting: setting ?? 'all', by: interaction.user.id }, 'channel settings reset');
-    await reply(setting ? `Reset ${SETTING_LABELS[setting as SettingName]}.` : 'Reset all settings.', settings);
+    await reply(setting ? `Reset ${SETTING_LABELS[setting]}.` : 'Reset all settings.', settings);
     return;
   }
-  const read = readChanges(interaction, await context.models.list());
+  const read = await readChanges(interaction, await context.models.list());
   if (!read.ok) return replyPrivately(interaction, read.message);
   const refusal = read.changes.nsfw ? policyRefusal(read.changes.nsfw, view.ageRestricted) : undefined;
   if (refusal) return replyPrivately(interaction, refusal);
@@ -286,6 +263,4 @@ async function setServer(interaction: ChatInputCommandInteraction, context: BotC
   return replyPrivately(interaction, `Saved. ${what}`);
 }
 
-const autocomplete = (interaction: AutocompleteInteraction, context: BotContext) => suggestModels(interaction, context, 'everywhere');
-
-export const settingsCommand: SlashCommand = { name: 'settings', data, execute, autocomplete };
+export const settingsCommand: SlashCommand = { name: 'settings', data, execute, autocomplete: suggestAnyModel };

@@ -1,19 +1,16 @@
-import { keepForOwner, resultMessageBuilder } from '../bot/delivery/result-message.ts';
 import type { Logger } from 'pino';
-import { CoalescingUpdater } from '../bot/delivery/coalescing-updater.ts';
-import { REROLL_EMOJI } from '../bot/interactions/custom-ids.ts';
-import { describeDiscordError, retryAfterMs } from '../bot/delivery/discord-errors.ts';
+import { describeDiscordError } from '../bot/delivery/discord-errors.ts';
 import type { DiscordMessenger, OutgoingMessage, SentMessage } from '../bot/delivery/discord-messenger.ts';
-import { previewFile } from '../bot/delivery/images.ts';
-import { runsSafetyCheck, type CancelReason, type Job } from '../bot/jobs/job.ts';
-import { cancelledMessage, failedMessage, progressMessage, startingMessage } from '../bot/delivery/job-messages.ts';
+import type { CancelReason, Job } from '../bot/jobs/job.ts';
+import { cancelledMessage } from '../bot/delivery/job-messages.ts';
+import { jobStatusUpdater, type JobStatusUpdater } from '../bot/delivery/job-status.ts';
+import { prepareResultDelivery, recordDelivery, type JobResult } from '../bot/delivery/job-result.ts';
 import type { DeliveryMarker } from '../bot/jobs/bullmq/delivery-marker.ts';
-import { deliverResult, type DeliveryOutcome } from '../bot/delivery/result-delivery.ts';
+import { generateForJob, generationFailedMessage } from '../bot/jobs/job-generation.ts';
 import type { ResultOutbox } from '../bot/results/result-outbox.ts';
 import type { ResultStore } from '../bot/results/result-store.ts';
-import { engineRequest, InitImageMissingError, type InitImageStore } from '../bot/attachments/init-image-store.ts';
-import { EngineError, type Engine, type GenerateResult, type GenerationProgress } from '../engine/types.ts';
-import { servedModelOf } from '../bot/models/served-models.ts';
+import type { InitImageStore } from '../bot/attachments/init-image-store.ts';
+import type { Engine, GenerateResult, GenerationProgress } from '../engine/types.ts';
 
 export interface JobRunnerOptions {
   messenger: DiscordMessenger;
@@ -47,8 +44,6 @@ export class DeliveryInProgressError extends Error {
 /** Tries of a delivery record before the job is left to BullMQ's retry (about a minute in all). */
 const PERSIST_ATTEMPTS = 6;
 
-type StatusUpdate = { kind: 'starting' } | { kind: 'progress'; progress: GenerationProgress };
-
 /**
  * Runs one job on a worker: generation with previews edited straight into the user's Discord message
  * (throttled, 429-aware), then the final message exactly once through the delivery marker, by the
@@ -69,21 +64,9 @@ export class JobRunner {
       return 'already-delivered';
     }
     const updater = this.#createUpdater(job);
-    job.log.info('job started');
-    updater.push({ kind: 'starting' });
-    const startedAt = Date.now();
-    let result: GenerateResult;
+    let finished: { result: GenerateResult; elapsedMs: number };
     try {
-      result = await engine.generate(await engineRequest(job.request, this.options.images), {
-        signal,
-        safetyCheck: runsSafetyCheck(job),
-        previewEvery: 1,
-        onProgress: (progress) => {
-          job.progress = progress;
-          onProgress(progress);
-          updater.push({ kind: 'progress', progress });
-        },
-      });
+      finished = await generateForJob(job, engine, { signal, status: updater, images: this.options.images, onProgress });
     } catch (error) {
       if (signal.aborted) {
         const reason = stopReason();
@@ -100,13 +83,10 @@ export class JobRunner {
         job.log.info({ reason }, 'job cancelled while running');
         return (await this.finish(job, updater, cancelledMessage(job, reason))) ? 'cancelled' : 'already-delivered';
       }
-      const userSafe = error instanceof EngineError || error instanceof InitImageMissingError;
-      if (userSafe) job.log.warn({ err: error }, 'engine refused or failed the job');
-      else job.log.error({ err: error }, 'job failed unexpectedly');
-      await this.finish(job, updater, failedMessage(job, userSafe ? error.message : undefined));
+      await this.finish(job, updater, generationFailedMessage(job, error));
       return 'failed';
     }
-    return this.#deliverResult(job, engine, updater, result, Date.now() - startedAt);
+    return this.#deliverResult(job, engine, updater, { ...finished, model: engine.info.model.name });
   }
 
   /** A job cancelled before it started here. */
@@ -114,60 +94,21 @@ export class JobRunner {
     await this.finish(job, this.#createUpdater(job), cancelledMessage(job, reason));
   }
 
-  async #deliverResult(job: Job, engine: Engine, updater: CoalescingUpdater<StatusUpdate>, result: GenerateResult, elapsedMs: number): Promise<RunEnd> {
-    const { messenger, outbox, uploadLimitBytes, marker } = this.options;
-    const model = engine.info.model.name;
-    const claim = await this.#claim(job, updater);
-    if (!claim) return 'already-delivered';
-    await keepForOwner(outbox, job, result);
-    const build = resultMessageBuilder(job, result, { model, elapsedMs, img2img: servedModelOf(engine, job.request.model).capabilities.img2img });
-    const outcome: DeliveryOutcome = await updater.finish(() =>
-      deliverResult(build, { messenger, reply: job.reply, ownerId: job.userId, channelId: job.channelId, uploadLimitBytes, logger: job.log }),
-    );
-    if (!outcome.delivered) {
-      await this.#persist(job, () => marker.markDelivered(job.id, 'undeliverable'));
-      await outbox.undelivered(job.id, outcome.reason).catch((error: unknown) => job.log.error({ err: error }, 'could not record the failed delivery'));
-      await job.reply
-        .deliver(failedMessage(job, 'I made your image but could not deliver it. Use /imagine-history to get it.'))
-        .catch(() => job.log.warn('could not tell the owner where their image is'));
-      return 'failed';
-    }
-    const { sent, route } = outcome;
-    await this.#persist(job, () => marker.markDelivered(job.id, `${route}:${sent.channelId}/${sent.id}`));
-    await outbox
-      .delivered(job.id, { route, channelId: sent.channelId, messageId: sent.id })
-      .catch((error: unknown) => job.log.error({ err: error }, 'could not record the delivery'));
-    if (route === 'reply') await this.#rememberResult(job, model, result, sent);
-    job.log.info({ messageId: sent.id, route, seed: result.request.seed, elapsedMs }, 'job delivered');
-    return 'delivered';
-  }
-
-  /** Stores the parameters for rerolls and adds the reroll reaction. */
-  async #rememberResult(job: Job, model: string, result: GenerateResult, sent: SentMessage): Promise<void> {
-    await this.options.results
-      .save({
-        jobId: job.id,
-        ownerId: job.userId,
-        guildId: job.guildId,
-        channelId: sent.channelId,
-        messageId: sent.id,
-        request: result.request,
-        ...(job.request.initImageId ? { initImageId: job.request.initImageId } : {}),
-        model,
-        ...(job.parentMessageId ? { parentMessageId: job.parentMessageId } : {}),
-        createdAt: Date.now(),
-      })
-      .catch((error: unknown) => job.log.error({ err: error }, 'could not store the result for rerolls'));
-    await this.options.messenger
-      .addReaction(sent.channelId, sent.id, REROLL_EMOJI)
-      .catch((error: unknown) => job.log.warn({ err: describeDiscordError(error) }, 'could not add the reroll reaction'));
+  async #deliverResult(job: Job, engine: Engine, updater: JobStatusUpdater, finished: JobResult): Promise<RunEnd> {
+    if (!(await this.#claim(job, updater))) return 'already-delivered';
+    const deliver = await prepareResultDelivery(job, engine, finished, this.options);
+    const outcome = await updater.finish(deliver);
+    const where = outcome.delivered ? `${outcome.route}:${outcome.sent.channelId}/${outcome.sent.id}` : 'undeliverable';
+    await this.#persist(job, () => this.options.marker.markDelivered(job.id, where));
+    await recordDelivery(job, outcome, finished, this.options);
+    return outcome.delivered ? 'delivered' : 'failed';
   }
 
   /**
    * Claims the job's final message across every worker and rerun. False when an earlier run already
    * delivered it; throws (BullMQ retries the job later) while another worker is delivering it.
    */
-  async #claim(job: Job, updater: CoalescingUpdater<StatusUpdate>): Promise<boolean> {
+  async #claim(job: Job, updater: JobStatusUpdater): Promise<boolean> {
     const claim = await this.options.marker.claim(job.id);
     if (claim === 'claimed') return true;
     updater.stop();
@@ -182,7 +123,7 @@ export class JobRunner {
    * A final status message (cancelled, failed), at most once across every worker and rerun: claimed
    * in Redis first, marked done after. Undefined when it was already delivered (or could not be).
    */
-  async finish(job: Job, updater: CoalescingUpdater<StatusUpdate>, message: OutgoingMessage): Promise<SentMessage | undefined> {
+  async finish(job: Job, updater: JobStatusUpdater, message: OutgoingMessage): Promise<SentMessage | undefined> {
     const { marker } = this.options;
     if (!(await this.#claim(job, updater))) return undefined;
     let sent: SentMessage;
@@ -215,18 +156,7 @@ export class JobRunner {
     }
   }
 
-  #createUpdater(job: Job): CoalescingUpdater<StatusUpdate> {
-    return new CoalescingUpdater<StatusUpdate>({
-      intervalMs: this.options.previewIntervalMs,
-      send: async (update) => job.reply.update(await this.#statusMessage(job, update)),
-      retryAfterMs,
-      onError: (error) => job.log.debug({ err: describeDiscordError(error) }, 'status edit failed (next one will catch up)'),
-    });
-  }
-
-  async #statusMessage(job: Job, update: StatusUpdate): Promise<OutgoingMessage> {
-    if (update.kind === 'starting') return startingMessage(job);
-    const { preview } = update.progress;
-    return progressMessage(job, update.progress, preview ? await previewFile(preview, this.options.previewSize) : undefined);
+  #createUpdater(job: Job): JobStatusUpdater {
+    return jobStatusUpdater(job, { intervalMs: this.options.previewIntervalMs, previewSize: this.options.previewSize });
   }
 }

@@ -1,22 +1,19 @@
-import { keepForOwner, resultMessageBuilder } from '../delivery/result-message.ts';
 import type { Logger } from 'pino';
 import { randomSeed } from '../../engine/request.ts';
-import { EngineError, type Engine, type GenerateResult, type GenerationProgress } from '../../engine/types.ts';
-import { CoalescingUpdater } from '../delivery/coalescing-updater.ts';
-import { REROLL_EMOJI } from '../interactions/custom-ids.ts';
-import { describeDiscordError, retryAfterMs } from '../delivery/discord-errors.ts';
-import type { DiscordMessenger, OutgoingMessage, SentMessage } from '../delivery/discord-messenger.ts';
-import { deliverResult, type DeliveryOutcome } from '../delivery/result-delivery.ts';
+import type { Engine, GenerateResult } from '../../engine/types.ts';
+import { describeDiscordError } from '../delivery/discord-errors.ts';
+import type { DiscordMessenger, OutgoingMessage } from '../delivery/discord-messenger.ts';
 import type { ResultOutbox } from '../results/result-outbox.ts';
-import { previewFile } from '../delivery/images.ts';
-import { isCancelReason, runsSafetyCheck, type CancelReason, type Job } from './job.ts';
-import { cancelledMessage, failedMessage, progressMessage, queuedMessage, startingMessage } from '../delivery/job-messages.ts';
+import { isCancelReason, type CancelReason, type Job } from './job.ts';
+import { cancelledMessage, failedMessage } from '../delivery/job-messages.ts';
+import { jobStatusUpdater, type JobStatusUpdater } from '../delivery/job-status.ts';
+import { prepareResultDelivery, recordDelivery, type JobResult } from '../delivery/job-result.ts';
+import { generateForJob, generationFailedMessage } from './job-generation.ts';
 import type { JobQueue, QueueTask, Reservation, ReserveOutcome, SubmitOutcome } from './job-queue.ts';
 import { summarizeJob, type JobDesk, type QueueView } from './job-desk.ts';
 import { DeliveryError, replyTargetFromRecord } from '../delivery/reply-target.ts';
 import type { ResultStore } from '../results/result-store.ts';
-import { engineRequest, InitImageMissingError, type InitImageStore } from '../attachments/init-image-store.ts';
-import { servedModelOf } from '../models/served-models.ts';
+import type { InitImageStore } from '../attachments/init-image-store.ts';
 import { FAIL_CLOSED_SAFETY } from '../moderation/nsfw-policy.ts';
 
 export interface JobServiceOptions {
@@ -37,11 +34,9 @@ export interface JobServiceOptions {
 /** Starts after which a job that never finished is abandoned rather than resumed again. */
 export const MAX_STARTS = 3;
 
-type StatusUpdate = { kind: 'queued'; position: number } | { kind: 'starting' } | { kind: 'progress'; progress: GenerationProgress };
-
 /** Runs accepted jobs through the queue and the engine, and keeps each job's message up to date. */
 export class JobService implements JobDesk {
-  readonly #updaters = new Map<string, CoalescingUpdater<StatusUpdate>>();
+  readonly #updaters = new Map<string, JobStatusUpdater>();
   /** Queue positions as last shown to each waiting job's owner. */
   readonly #shownPositions = new Map<string, number>();
   /** Final messages being delivered; shutdown waits for them. */
@@ -126,7 +121,7 @@ export class JobService implements JobDesk {
   }
 
   #enqueue(job: Job, submit: (task: QueueTask) => SubmitOutcome): SubmitOutcome {
-    const updater = this.#createUpdater(job);
+    const updater = jobStatusUpdater(job, { intervalMs: this.options.previewIntervalMs, previewSize: this.options.previewSize });
     this.#updaters.set(job.id, updater);
     const task: QueueTask = {
       run: (signal: AbortSignal) => this.#run(job, updater, signal),
@@ -173,28 +168,6 @@ export class JobService implements JobDesk {
     while (this.#finals.size > 0) await Promise.allSettled([...this.#finals]);
   }
 
-  #createUpdater(job: Job): CoalescingUpdater<StatusUpdate> {
-    return new CoalescingUpdater<StatusUpdate>({
-      intervalMs: this.options.previewIntervalMs,
-      send: async (update) => job.reply.update(await this.#statusMessage(job, update)),
-      retryAfterMs,
-      onError: (error) => job.log.debug({ err: describeDiscordError(error) }, 'status edit failed (next one will catch up)'),
-    });
-  }
-
-  async #statusMessage(job: Job, update: StatusUpdate): Promise<OutgoingMessage> {
-    switch (update.kind) {
-      case 'queued':
-        return queuedMessage(job, update.position);
-      case 'starting':
-        return startingMessage(job);
-      case 'progress': {
-        const { preview } = update.progress;
-        return progressMessage(job, update.progress, preview ? await previewFile(preview, this.options.previewSize) : undefined);
-      }
-    }
-  }
-
   #refreshPositions(): void {
     const { queued } = this.options.queue.snapshot();
     const waiting = new Set<string>();
@@ -208,106 +181,52 @@ export class JobService implements JobDesk {
     for (const id of this.#shownPositions.keys()) if (!waiting.has(id)) this.#shownPositions.delete(id);
   }
 
-  async #run(job: Job, updater: CoalescingUpdater<StatusUpdate>, signal: AbortSignal): Promise<void> {
-    const { engine } = this.options;
-    job.log.info('job started');
-    updater.push({ kind: 'starting' });
-    const startedAt = Date.now();
-    let result: GenerateResult;
+  async #run(job: Job, updater: JobStatusUpdater, signal: AbortSignal): Promise<void> {
+    const { engine, images } = this.options;
+    let finished: { result: GenerateResult; elapsedMs: number };
     try {
-      result = await engine.generate(await engineRequest(job.request, this.options.images), {
-        signal,
-        safetyCheck: runsSafetyCheck(job),
-        previewEvery: 1,
-        onProgress: (progress) => {
-          job.progress = progress;
-          updater.push({ kind: 'progress', progress });
-        },
-      });
+      finished = await generateForJob(job, engine, { signal, status: updater, images });
     } catch (error) {
       if (signal.aborted) {
         job.log.info({ reason: signal.reason as unknown }, 'job cancelled while running');
         await this.#finish(job, updater, cancelledMessage(job, isCancelReason(signal.reason) ? signal.reason : undefined));
         return;
       }
-      if (error instanceof EngineError || error instanceof InitImageMissingError) {
-        job.log.warn({ err: error }, 'engine refused or failed the job');
-        await this.#finish(job, updater, failedMessage(job, error.message));
-        return;
-      }
-      job.log.error({ err: error }, 'job failed unexpectedly');
-      await this.#finish(job, updater, failedMessage(job, undefined));
+      await this.#finish(job, updater, generationFailedMessage(job, error));
       return;
     }
-    await this.#deliverResult(job, updater, result, Date.now() - startedAt);
+    await this.#deliverResult(job, updater, { ...finished, model: job.request.model ?? engine.info.model.name });
   }
 
-  async #deliverResult(job: Job, updater: CoalescingUpdater<StatusUpdate>, result: GenerateResult, elapsedMs: number): Promise<void> {
-    const { engine, messenger, outbox, uploadLimitBytes } = this.options;
-    await keepForOwner(outbox, job, result);
-    const build = resultMessageBuilder(job, result, { model: job.request.model ?? engine.info.model.name, elapsedMs, img2img: servedModelOf(engine, job.request.model).capabilities.img2img });
-
-    this.#updaters.delete(job.id);
-    this.#shownPositions.delete(job.id);
-    const delivery = updater.finish(() =>
-      deliverResult(build, { messenger, reply: job.reply, ownerId: job.userId, channelId: job.channelId, uploadLimitBytes, logger: job.log }),
-    );
-    this.#finals.add(delivery);
-    let outcome: DeliveryOutcome;
-    try {
-      outcome = await delivery;
-    } finally {
-      this.#finals.delete(delivery);
-    }
-
-    if (!outcome.delivered) {
-      await outbox.undelivered(job.id, outcome.reason).catch((error: unknown) => job.log.error({ err: error }, 'could not record the failed delivery'));
-      await job.reply
-        .deliver(failedMessage(job, 'I made your image but could not deliver it. Use /imagine-history to get it.'))
-        .catch(() => job.log.warn('could not tell the owner where their image is'));
-      return;
-    }
-    const { sent, route } = outcome;
-    await outbox
-      .delivered(job.id, { route, channelId: sent.channelId, messageId: sent.id })
-      .catch((error: unknown) => job.log.error({ err: error }, 'could not record the delivery'));
-    if (route === 'reply') await this.#rememberResult(job, result, sent);
-    job.log.info({ messageId: sent.id, route, seed: result.request.seed, elapsedMs }, 'job delivered');
-  }
-
-  /** Stores the parameters for rerolls and adds the reroll reaction. */
-  async #rememberResult(job: Job, result: GenerateResult, sent: SentMessage): Promise<void> {
-    const { engine, messenger, results } = this.options;
-    await results
-      .save({
-        jobId: job.id,
-        ownerId: job.userId,
-        guildId: job.guildId,
-        channelId: sent.channelId,
-        messageId: sent.id,
-        request: result.request,
-        model: job.request.model ?? engine.info.model.name,
-        ...(job.request.initImageId ? { initImageId: job.request.initImageId } : {}),
-        ...(job.parentMessageId ? { parentMessageId: job.parentMessageId } : {}),
-        createdAt: Date.now(),
-      })
-      .catch((error: unknown) => job.log.error({ err: error }, 'could not store the result for rerolls'));
-    await messenger
-      .addReaction(sent.channelId, sent.id, REROLL_EMOJI)
-      .catch((error: unknown) => job.log.warn({ err: describeDiscordError(error) }, 'could not add the reroll reaction'));
+  async #deliverResult(job: Job, updater: JobStatusUpdater, finished: JobResult): Promise<void> {
+    const deliver = await prepareResultDelivery(job, this.options.engine, finished, this.options);
+    this.#forget(job);
+    const outcome = await this.#untilDelivered(updater.finish(deliver));
+    await recordDelivery(job, outcome, finished, this.options);
   }
 
   /** Replaces the job's status with its final message; never throws (failures are logged). */
-  async #finish(job: Job, updater: CoalescingUpdater<StatusUpdate>, message: OutgoingMessage) {
-    this.#updaters.delete(job.id);
-    this.#shownPositions.delete(job.id);
-    const delivery = updater.finish(() => job.reply.deliver(message));
-    this.#finals.add(delivery);
+  async #finish(job: Job, updater: JobStatusUpdater, message: OutgoingMessage) {
+    this.#forget(job);
     try {
-      return await delivery;
+      return await this.#untilDelivered(updater.finish(() => job.reply.deliver(message)));
     } catch (error) {
       if (!(error instanceof DeliveryError)) job.log.error({ err: describeDiscordError(error) }, 'could not deliver the final message');
       return undefined;
+    }
+  }
+
+  /** The job's message takes no more status updates. */
+  #forget(job: Job): void {
+    this.#updaters.delete(job.id);
+    this.#shownPositions.delete(job.id);
+  }
+
+  /** A final message being delivered: shutdown waits for it. */
+  async #untilDelivered<T>(delivery: Promise<T>): Promise<T> {
+    this.#finals.add(delivery);
+    try {
+      return await delivery;
     } finally {
       this.#finals.delete(delivery);
     }
