@@ -95,8 +95,8 @@ export class Cluster {
       IMAGINE_MODELS_DIR: this.modelsDir,
       IMAGINE_MODEL: path.join(this.modelsDir, 'tiny-sd'),
       IMAGINE_PROVIDER: 'cpu',
-      // tiny-sd has no safety checker; an operator running it would vouch for it like this.
-      IMAGINE_SFW_MODELS: 'tiny-sd',
+      // The test models have no safety checker; an operator running them would vouch for them like this.
+      IMAGINE_SFW_MODELS: 'tiny-sd,tiny-xl',
       IMAGINE_QUEUE_URL: this.redis.url,
       IMAGINE_PREVIEW_INTERVAL_MS: '300',
       IMAGINE_MAX_QUEUED_PER_USER: String(this.options.maxQueuedPerUser ?? 2),
