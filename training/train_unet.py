@@ -57,8 +57,13 @@ def main():
     parser.add_argument('--channels', type=int, default=64)
     parser.add_argument('--dropout', type=float, default=0.1)
     parser.add_argument('--ema', type=float, default=0.998)
+    parser.add_argument('--resume', action='store_true',
+                        help='continue from the saved checkpoint (raw and EMA weights) with a fresh optimizer and schedule')
+    parser.add_argument('--per-emoji', action='store_true',
+                        help='draw emoji uniformly, then one of their variants (skin tones no longer outweigh objects 5:1)')
+    parser.add_argument('--seed', type=int, default=2)
     args = parser.parse_args()
-    setup(2)
+    setup(args.seed)
 
     images, records = load_dataset()
     vae = Vae()
@@ -82,16 +87,29 @@ def main():
     text_encoder, unet = TextEncoder(used), UNet(args.channels, heads=1)
     params_list = list(text_encoder.parameters()) + list(unet.parameters())
     print('parameters', sum(p.numel() for p in params_list), 'used tokens', len(used), 'captions', len(captions))
+    if args.resume:
+        saved = torch.load(os.path.join(CHECKPOINTS, 'unet.pt'))
+        text_encoder.load_state_dict(saved['raw_text_encoder'])
+        unet.load_state_dict(saved['raw_unet'])
+        print('resumed after', saved['step'], 'steps')
     ema = (copy.deepcopy(text_encoder), copy.deepcopy(unet))
+    if args.resume:
+        ema[0].load_state_dict(saved['text_encoder'])
+        ema[1].load_state_dict(saved['unet'])
+    resumed_steps = saved['step'] if args.resume else 0
+    variants_of = {}
+    for i, r in enumerate(records):
+        variants_of.setdefault(r['emoji'], []).append(i)
+    emoji_ids = sorted(variants_of)
     optimizer = torch.optim.AdamW(params_list, lr=args.lr, weight_decay=0.01)
     acp = alphas_cumprod()
-    generator = torch.Generator().manual_seed(2)
-    log = LossLog('unet')
+    generator = torch.Generator().manual_seed(args.seed)
+    log = LossLog(f'unet-resume-seed{args.seed}' if args.resume else 'unet')
     started = time.time()
     step, running = 0, 0.0
 
     def save():
-        torch.save({'text_encoder': ema[0].state_dict(), 'unet': ema[1].state_dict(), 'step': step,
+        torch.save({'text_encoder': ema[0].state_dict(), 'unet': ema[1].state_dict(), 'step': resumed_steps + step,
                     'raw_text_encoder': text_encoder.state_dict(), 'raw_unet': unet.state_dict()},
                    os.path.join(CHECKPOINTS, 'unet.pt'))
 
@@ -102,7 +120,12 @@ def main():
         lr = args.lr * min(1.0, (step + 1) / 100) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress)))
         for group in optimizer.param_groups:
             group['lr'] = lr
-        index = torch.randint(0, len(records), (args.batch,), generator=generator)
+        if args.per_emoji:
+            chosen = torch.randint(0, len(emoji_ids), (args.batch,), generator=generator).tolist()
+            pick = torch.rand(args.batch, generator=generator).tolist()
+            index = torch.tensor([variants_of[emoji_ids[c]][int(u * len(variants_of[emoji_ids[c]]))] for c, u in zip(chosen, pick)])
+        else:
+            index = torch.randint(0, len(records), (args.batch,), generator=generator)
         template = torch.randint(0, 4, (args.batch,), generator=generator)
         drop = torch.rand(args.batch, generator=generator) < args.dropout
         batch_ids = [empty if drop[k] else per_image[index[k]][template[k]] for k in range(args.batch)]
@@ -122,7 +145,7 @@ def main():
         torch.nn.utils.clip_grad_norm_(params_list, 1.0)
         optimizer.step()
         step += 1
-        decay = min(args.ema, (1 + step) / (10 + step))
+        decay = args.ema if args.resume else min(args.ema, (1 + step) / (10 + step))
         with torch.no_grad():
             for model, shadow in ((text_encoder, ema[0]), (unet, ema[1])):
                 for p, s in zip(model.parameters(), shadow.parameters()):
