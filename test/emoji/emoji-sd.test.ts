@@ -17,11 +17,12 @@ const REFERENCE = fileURLToPath(new URL('../fixtures/emoji-sd/red-apple-seed-1.p
  */
 const JUDGED: readonly (readonly [prompt: string, seed: number, subcategory: string])[] = [
   ['beating heart', 1010, 'heart'],
-  ['slice of pizza', 1053, 'food-prepared'],
-  ['full moon symbol', 1064, 'sky & weather'],
-  ['disappointed face', 1004, 'face-concerned'],
+  ['yin yang', 1079, 'religion'],
+  ['waning crescent moon symbol', 1066, 'sky & weather'],
+  ['face with diagonal mouth', 1003, 'face-concerned'],
   ['woman climbing', 1038, 'person-activity'],
   ['romania flag', 1097, 'country-flag'],
+  ['clock face nine-thirty', 1063, 'time'],
 ];
 
 let engine: Engine;
