@@ -119,7 +119,7 @@ const data = new SlashCommandBuilder()
   )
   .toJSON();
 
-export function describeSettings(settings: ChannelSettings, nsfw?: NsfwSettingsView): APIEmbed {
+export function describeSettings(settings: ChannelSettings, nsfw: NsfwSettingsView): APIEmbed {
   const orDefault = (value: string | number | undefined, fallback: string) => (value === undefined ? `${fallback} (default)` : String(value));
   const fields = [
     { name: 'Enabled', value: settings.enabled ? 'yes' : 'no' },
@@ -132,7 +132,7 @@ export function describeSettings(settings: ChannelSettings, nsfw?: NsfwSettingsV
     { name: 'Maximum images per job', value: orDefault(settings.maxCount, String(LIMITS.count.max)) },
     { name: 'Model', value: orDefault(settings.model, "the bot's") },
     { name: 'Allowed models', value: settings.allowedModels ? settings.allowedModels.join(', ').slice(0, 1024) || '(none)' : 'all' },
-    ...(nsfw ? nsfwFields(settings, nsfw) : []),
+    ...nsfwFields(settings, nsfw),
     { name: 'Banned words', value: settings.bannedWords.length > 0 ? settings.bannedWords.join(', ').slice(0, 1024) : '(none)' },
   ];
   const wide = new Set(['Banned words', 'Flagged images', 'Models without a safety checker', 'Withheld images by DM']);

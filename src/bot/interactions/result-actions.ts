@@ -4,7 +4,7 @@ import type { BotContext } from '../context.ts';
 import { fetchAttachment } from '../attachments/fetch-attachment.ts';
 import { INIT_IMAGE_GONE } from '../attachments/init-image-store.ts';
 import { MAX_PROMPT_LENGTH, type BotRequest } from '../jobs/imagine-request.ts';
-import { checkFromResult, freshSeed, startFromResult, type RerollOutcome } from '../jobs/reroll.ts';
+import { checkFromResult, freshSeed, startFromResult, submitFromResult, type RerollOutcome } from '../jobs/reroll.ts';
 import type { ResultRecord } from '../results/result-store.ts';
 import { commandUserOfInteraction } from '../moderation/command-user.ts';
 import { CustomIds } from './custom-ids.ts';
@@ -75,7 +75,8 @@ export async function fromResultImage(interaction: ButtonInteraction, context: B
   const userId = who.userId;
   const request: BotRequest = { ...shape, initImageId };
   const headline = kind === 'vary' ? `🎨 <@${userId}> asked for a variation of image ${image}.` : `⬆️ <@${userId}> upscaled image ${image} to ${width}×${height}.`;
-  const outcome = await startFromResult(context, record, who, request, headline);
+  // Checked above, before the download: not again (another permission request, store reads, model list).
+  const outcome = await submitFromResult(context, record, who, request, headline, admitted.safety);
   if (!outcome.ok) await followUpPrivately(interaction, outcome.message);
 }
 

@@ -91,9 +91,24 @@ export async function checkFromResult(context: BotContext, record: ResultRecord,
 
 /** Starts a job made from a stored result (reroll, variation, upscale, edit), posted as a channel message replying to that result. */
 export async function startFromResult(context: BotContext, record: ResultRecord, who: CommandUser, request: BotRequest, headline: string): Promise<RerollOutcome> {
-  const { userId } = who;
   const admitted = await checkFromResult(context, record, who, request);
   if (!admitted.ok) return admitted;
+  return submitFromResult(context, record, who, request, headline, admitted.safety);
+}
+
+/**
+ * The second half of {@link startFromResult}, for a caller that ran {@link checkFromResult} itself
+ * before work of its own (🎨/⬆️ download the image in between): reserves, posts and submits.
+ */
+export async function submitFromResult(
+  context: BotContext,
+  record: ResultRecord,
+  who: CommandUser,
+  request: BotRequest,
+  headline: string,
+  safety: SafetyHandling,
+): Promise<RerollOutcome> {
+  const { userId } = who;
   const { rerollCooldown } = context.moderation;
   const place = await context.jobs.reserve(userId);
   if (!place.accepted) return { ok: false, message: admissionRefusal(place) };
@@ -120,7 +135,7 @@ export async function startFromResult(context: BotContext, record: ResultRecord,
     guildId: record.guildId,
     channelId: record.channelId,
     request,
-    safety: admitted.safety,
+    safety,
     reply,
     parentMessageId: record.messageId,
     createdAt: Date.now(),
